@@ -1,0 +1,174 @@
+//! The crate's one error type.
+//!
+//! Every fallible public operation returns [`Result<T>`](crate::Result) with an
+//! [`Error`] whose message names the shape, value or operation at fault.
+
+use core::fmt;
+
+/// Everything that can go wrong in tinymlp, with enough detail to say what and where.
+///
+/// ```
+/// use tinymlp::{Error, Matrix};
+///
+/// let err = Matrix::<f64>::from_vec(2, 3, vec![1.0; 5]).unwrap_err();
+/// assert_eq!(err, Error::DataLength { rows: 2, cols: 3, len: 5 });
+/// assert_eq!(err.to_string(), "a 2x3 matrix needs 6 values, got 5");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Error {
+    /// A flat buffer's length does not equal `rows * cols`.
+    DataLength {
+        /// Rows asked for.
+        rows: usize,
+        /// Columns asked for.
+        cols: usize,
+        /// Values supplied.
+        len: usize,
+    },
+    /// Row `row` of nested rows has `len` values where the first row had `expected`.
+    RaggedRows {
+        /// Index of the first row whose length differs.
+        row: usize,
+        /// Length of row 0.
+        expected: usize,
+        /// Length of the offending row.
+        len: usize,
+    },
+    /// Two operands of `op` have shapes that do not fit together.
+    ShapeMismatch {
+        /// The operation, e.g. `"matmul"` or `"forward"`.
+        op: &'static str,
+        /// The shape the operation needed (rows, cols).
+        expected: (usize, usize),
+        /// The shape it was given (rows, cols).
+        found: (usize, usize),
+    },
+    /// A network was described with a width of zero or fewer than two widths.
+    InvalidWidths {
+        /// Why the widths were rejected.
+        reason: &'static str,
+    },
+    /// Layer `layer`'s input width does not equal the previous layer's output width.
+    LayersDoNotChain {
+        /// Index of the layer whose input does not fit.
+        layer: usize,
+        /// Output width of layer `layer - 1`.
+        previous_outputs: usize,
+        /// Input width of layer `layer`.
+        inputs: usize,
+    },
+    /// A batch with no rows was given where at least one sample is needed.
+    EmptyBatch {
+        /// The operation that needed samples.
+        op: &'static str,
+    },
+    /// `backward` (or a loss) was called before a `forward` pass cached its inputs.
+    NoForwardPass,
+    /// A parameter vector has the wrong number of values for the network.
+    ParameterCount {
+        /// Parameters the network has.
+        expected: usize,
+        /// Values supplied.
+        found: usize,
+    },
+    /// A hyper-parameter is out of its valid range (e.g. a negative learning rate).
+    InvalidHyperParameter {
+        /// The parameter's name, e.g. `"beta1"`.
+        name: &'static str,
+        /// The value given, as f64.
+        value: f64,
+        /// The valid range in words.
+        expected: &'static str,
+    },
+    /// A name (of an activation, loss or optimizer) is not known.
+    UnknownName {
+        /// What kind of thing was named, e.g. `"activation"`.
+        kind: &'static str,
+        /// The name given.
+        name: alloc_free::Name,
+    },
+}
+
+pub(crate) mod alloc_free {
+    //! A short inline string so that [`Error`](super::Error) needs no heap.
+    use core::fmt;
+
+    /// Up to 32 bytes of a name, truncated at a character boundary.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    pub struct Name {
+        bytes: [u8; 32],
+        len: u8,
+    }
+
+    impl Name {
+        /// Copies up to 32 bytes of `s`, never splitting a character.
+        #[must_use]
+        pub fn new(s: &str) -> Self {
+            let mut end = s.len().min(32);
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            let mut bytes = [0u8; 32];
+            bytes[..end].copy_from_slice(&s.as_bytes()[..end]);
+            Self { bytes, len: end as u8 }
+        }
+
+        /// The stored text.
+        #[must_use]
+        pub fn as_str(&self) -> &str {
+            // The bytes were copied from a &str at a char boundary.
+            core::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("")
+        }
+    }
+
+    impl fmt::Debug for Name {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            fmt::Debug::fmt(self.as_str(), f)
+        }
+    }
+
+    impl fmt::Display for Name {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+}
+
+pub use alloc_free::Name;
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::DataLength { rows, cols, len } => {
+                write!(f, "a {rows}x{cols} matrix needs {} values, got {len}", rows * cols)
+            }
+            Error::RaggedRows { row, expected, len } => {
+                write!(f, "row {row} has {len} values but row 0 has {expected}; all rows must be equally long")
+            }
+            Error::ShapeMismatch { op, expected, found } => {
+                write!(f, "{op}: expected a {}x{} matrix, got {}x{}", expected.0, expected.1, found.0, found.1)
+            }
+            Error::InvalidWidths { reason } => write!(f, "invalid network widths: {reason}"),
+            Error::LayersDoNotChain { layer, previous_outputs, inputs } => write!(
+                f,
+                "layer {layer} takes {inputs} inputs but layer {} gives {previous_outputs} outputs",
+                layer - 1
+            ),
+            Error::EmptyBatch { op } => write!(f, "{op}: the batch has no rows"),
+            Error::NoForwardPass => f.write_str("backward needs a forward pass first: call forward on this batch"),
+            Error::ParameterCount { expected, found } => {
+                write!(f, "the network has {expected} parameters, got {found} values")
+            }
+            Error::InvalidHyperParameter { name, value, expected } => {
+                write!(f, "{name} = {value} is invalid: expected {expected}")
+            }
+            Error::UnknownName { kind, name } => write!(f, "unknown {kind} name {name:?}"),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+/// `core::result::Result` with tinymlp's [`Error`].
+pub type Result<T, E = Error> = core::result::Result<T, E>;

@@ -1,0 +1,96 @@
+//! # tinymlp
+//!
+//! A small, generic multilayer perceptron that you can trust and embed:
+//! compile-time checked layer widths, PyTorch's training semantics, gradients
+//! verified against finite differences, `#![no_std]`, and one runtime
+//! dependency (num-traits).
+//!
+//! ## Quick start
+//! ```
+//! use tinymlp::{Adam, HalfMse, Identity, Linear, Matrix, Mlp, Optimizer, Rng, Tanh};
+//!
+//! let mut rng = Rng::new(0);
+//! // Widths 1 -> 16 -> 1, checked by the compiler.
+//! let mut net = Mlp::new((
+//!     Linear::<f64, 1, 16, Tanh>::new(&mut rng),
+//!     Linear::<f64, 16, 1, Identity>::new(&mut rng),
+//! ));
+//! let x = Matrix::from_fn(32, 1, |i, _| i as f64 / 31.0);
+//! let y = Matrix::from_fn(32, 1, |i, _| (i as f64 / 31.0).powi(2));
+//! let mut adam = Adam::with_lr(0.01)?;
+//! let mut loss = f64::INFINITY;
+//! for _ in 0..500 {
+//!     net.zero_grad();
+//!     net.forward(&x);
+//!     loss = net.backward_loss(&HalfMse, &y)?;
+//!     adam.step(&mut net)?;
+//! }
+//! assert!(loss < 1e-3);
+//! # Ok::<(), tinymlp::Error>(())
+//! ```
+//!
+//! ## Where things are
+//! - [`Matrix`]: row-major matrices; [`kernels`]: the products behind them.
+//! - [`Activation`] and the built-ins ([`Sigmoid`], [`Tanh`], [`Relu`], ...);
+//!   [`Act`] picks one at run time.
+//! - [`Dense`]: a layer and its forward/backward math; [`Linear`]: the same with
+//!   widths in the type.
+//! - [`Mlp`]: a network of either ([`DynMlp`] for run-time widths), with
+//!   `forward`, `backward_loss`, `zero_grad`, `step`.
+//! - [`Loss`] and [`HalfMse`]; [`Optimizer`], [`Sgd`], [`Adam`].
+//! - [`Init`] and [`Rng`]: seeded, PyTorch-distributed initialisation.
+//! - [`gradcheck`]: finite-difference checks for your own code.
+//!
+//! ## Features
+//! - `std` (default): implies `alloc`; uses the platform's libm through num-traits.
+//! - `alloc` (default through `std`): everything that needs a heap (matrices,
+//!   networks, training). Without it: activations, slice kernels, [`Rng`],
+//!   [`Init`], [`special`] and the scalar gradient checks.
+
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+mod activation;
+mod error;
+pub mod gradcheck;
+mod init;
+pub mod kernels;
+mod loss;
+mod rng;
+mod scalar;
+pub mod special;
+
+#[cfg(feature = "alloc")]
+mod layer;
+#[cfg(feature = "alloc")]
+mod linear;
+#[cfg(feature = "alloc")]
+mod matrix;
+#[cfg(feature = "alloc")]
+mod network;
+#[cfg(feature = "alloc")]
+mod optim;
+
+pub use activation::{Act, Activation, Elu, Gelu, Identity, LeakyRelu, Relu, Sigmoid, Silu, Softplus, Tanh};
+pub use error::{Error, Name, Result};
+pub use init::Init;
+pub use loss::{HalfMse, Loss};
+pub use rng::Rng;
+pub use scalar::Scalar;
+
+#[cfg(feature = "alloc")]
+pub use layer::Dense;
+#[cfg(feature = "alloc")]
+pub use linear::Linear;
+#[cfg(feature = "alloc")]
+pub use matrix::Matrix;
+#[cfg(feature = "alloc")]
+pub use network::{DynMlp, Layers, Mlp};
+#[cfg(feature = "alloc")]
+pub use optim::{Adam, AdamConfig, Optimizer, Parameters, Sgd};

@@ -1,0 +1,137 @@
+//! [`Linear`]: a dense layer whose widths are part of its type, and the tuple
+//! impls of [`Layers`] that make an [`Mlp`](crate::Mlp) of them check at compile
+//! time that each layer's input width is the previous layer's output width.
+//!
+//! ```
+//! use tinymlp::{Identity, Linear, Mlp, Rng, Tanh};
+//!
+//! let mut rng = Rng::new(0);
+//! let net = Mlp::new((
+//!     Linear::<f64, 1, 32, Tanh>::new(&mut rng),
+//!     Linear::<f64, 32, 32, Tanh>::new(&mut rng),
+//!     Linear::<f64, 32, 1, Identity>::new(&mut rng),
+//! ));
+//! assert_eq!(net.widths(), vec![1, 32, 32, 1]);
+//! ```
+//!
+//! A layer with 8 outputs cannot feed a layer with 5 inputs:
+//!
+//! ```compile_fail
+//! use tinymlp::{Linear, Mlp, Rng, Tanh};
+//!
+//! let mut rng = Rng::new(0);
+//! let net = Mlp::new((
+//!     Linear::<f64, 3, 8, Tanh>::new(&mut rng),
+//!     Linear::<f64, 5, 2, Tanh>::new(&mut rng),
+//! ));
+//! ```
+
+use crate::network::Layers;
+use crate::{Activation, Dense, Error, Identity, Init, Result, Rng, Scalar};
+
+/// A dense layer with `IN` inputs and `OUT` outputs fixed at compile time,
+/// followed by the activation `A`.
+///
+/// Parameters live on the heap (inside a [`Dense`]), so even a `Linear<f32,
+/// 1024, 1024>` costs a few words of stack.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Linear<T, const IN: usize, const OUT: usize, A = Identity> {
+    dense: Dense<T, A>,
+}
+
+impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation<T> + Default> Linear<T, IN, OUT, A> {
+    /// A layer initialised as `torch.nn.Linear` does ([`Init::TorchDefault`]).
+    #[must_use]
+    pub fn new(rng: &mut Rng) -> Self {
+        Self::with(A::default(), Init::TorchDefault, rng)
+    }
+}
+
+impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation<T>> Linear<T, IN, OUT, A> {
+    /// The number of inputs, `IN`.
+    pub const INPUTS: usize = IN;
+    /// The number of outputs, `OUT`.
+    pub const OUTPUTS: usize = OUT;
+    /// Weights plus biases: `OUT * IN + OUT`.
+    pub const PARAMETERS: usize = OUT * IN + OUT;
+
+    /// A layer with the given activation and initialiser.
+    #[must_use]
+    pub fn with(activation: A, init: Init, rng: &mut Rng) -> Self {
+        Self { dense: Dense::new(IN, OUT, activation, init, rng) }
+    }
+
+    /// Wraps a [`Dense`] layer whose widths are `IN -> OUT`.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] (as `(outputs, inputs)`) if the widths differ.
+    pub fn from_dense(dense: Dense<T, A>) -> Result<Self> {
+        if (dense.outputs(), dense.inputs()) != (OUT, IN) {
+            return Err(Error::ShapeMismatch {
+                op: "Linear::from_dense (outputs, inputs)",
+                expected: (OUT, IN),
+                found: (dense.outputs(), dense.inputs()),
+            });
+        }
+        Ok(Self { dense })
+    }
+
+    /// The layer's parameters, gradients and activation.
+    #[must_use]
+    pub fn dense(&self) -> &Dense<T, A> {
+        &self.dense
+    }
+
+    /// Mutable access to the parameters (the widths cannot change).
+    #[must_use]
+    pub fn dense_mut(&mut self) -> &mut Dense<T, A> {
+        &mut self.dense
+    }
+
+    /// Unwraps the runtime-shaped layer.
+    #[must_use]
+    pub fn into_dense(self) -> Dense<T, A> {
+        self.dense
+    }
+}
+
+/// Implements [`Layers`] for a tuple of `Linear`s whose consecutive widths share
+/// one const parameter, so a mismatch is a type error.
+macro_rules! tuple_layers {
+    ($count:literal; $($width:ident),+; $(($index:tt, $act:ident, $w_in:ident, $w_out:ident)),+) => {
+        impl<T: Scalar, $($act: Activation<T>,)+ $(const $width: usize,)+> Layers<T>
+            for ($(Linear<T, $w_in, $w_out, $act>,)+)
+        {
+            fn count(&self) -> usize {
+                $count
+            }
+            fn layer(&self, index: usize) -> &Dense<T, dyn Activation<T> + '_> {
+                match index {
+                    $($index => &self.$index.dense,)+
+                    _ => panic!("layer {index} of a {}-layer network", $count),
+                }
+            }
+            fn layer_mut(&mut self, index: usize) -> &mut Dense<T, dyn Activation<T> + '_> {
+                match index {
+                    $($index => &mut self.$index.dense,)+
+                    _ => panic!("layer {index} of a {}-layer network", $count),
+                }
+            }
+        }
+    };
+}
+
+tuple_layers!(1; W0, W1; (0, A0, W0, W1));
+tuple_layers!(2; W0, W1, W2; (0, A0, W0, W1), (1, A1, W1, W2));
+tuple_layers!(3; W0, W1, W2, W3; (0, A0, W0, W1), (1, A1, W1, W2), (2, A2, W2, W3));
+tuple_layers!(4; W0, W1, W2, W3, W4; (0, A0, W0, W1), (1, A1, W1, W2), (2, A2, W2, W3), (3, A3, W3, W4));
+tuple_layers!(5; W0, W1, W2, W3, W4, W5;
+    (0, A0, W0, W1), (1, A1, W1, W2), (2, A2, W2, W3), (3, A3, W3, W4), (4, A4, W4, W5));
+tuple_layers!(6; W0, W1, W2, W3, W4, W5, W6;
+    (0, A0, W0, W1), (1, A1, W1, W2), (2, A2, W2, W3), (3, A3, W3, W4), (4, A4, W4, W5), (5, A5, W5, W6));
+tuple_layers!(7; W0, W1, W2, W3, W4, W5, W6, W7;
+    (0, A0, W0, W1), (1, A1, W1, W2), (2, A2, W2, W3), (3, A3, W3, W4), (4, A4, W4, W5), (5, A5, W5, W6),
+    (6, A6, W6, W7));
+tuple_layers!(8; W0, W1, W2, W3, W4, W5, W6, W7, W8;
+    (0, A0, W0, W1), (1, A1, W1, W2), (2, A2, W2, W3), (3, A3, W3, W4), (4, A4, W4, W5), (5, A5, W5, W6),
+    (6, A6, W6, W7), (7, A7, W7, W8));

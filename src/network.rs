@@ -1,0 +1,501 @@
+//! [`Mlp`]: a stack of dense layers with cached activations, trained with
+//! PyTorch's four operations: `forward`, `backward`, `zero_grad`, `step`.
+//!
+//! One network type serves both kinds of shape. The layers are any [`Layers`]
+//! implementation: a tuple of [`Linear`](crate::Linear)s (widths checked at
+//! compile time) or a `Vec` of [`Dense`] layers ([`DynMlp`], widths chosen at
+//! run time). Either way every layer goes through [`Dense::forward_batch`] and
+//! [`Dense::backward_batch`]; this file only moves buffers between them.
+//!
+//! ```
+//! use tinymlp::{Act, Adam, DynMlp, HalfMse, Init, Matrix, Optimizer, Rng};
+//!
+//! let mut rng = Rng::new(1);
+//! let mut net = DynMlp::<f64>::from_widths(&[1, 4, 4, 1], Act::Sigmoid, Act::Sigmoid, Init::TorchDefault, &mut rng)?;
+//! let x = Matrix::column(&[0.2, 1.2]);
+//! let y = Matrix::column(&[0.9, 0.1]);
+//! let mut adam = Adam::with_lr(0.01)?;
+//! for _ in 0..10 {
+//!     net.zero_grad();
+//!     net.forward(&x);
+//!     let loss = net.backward_loss(&HalfMse, &y)?;
+//!     adam.step(&mut net)?;
+//!     assert!(loss.is_finite());
+//! }
+//! # Ok::<(), tinymlp::Error>(())
+//! ```
+
+use alloc::vec::Vec;
+
+use crate::{Activation, Dense, Error, Init, Loss, Matrix, Parameters, Result, Rng, Scalar};
+
+/// An ordered list of dense layers that an [`Mlp`] can run.
+///
+/// Implemented for tuples of 1 to 8 [`Linear`](crate::Linear)s whose widths
+/// chain (checked by the compiler) and for `Vec<Dense<T, A>>` (checked by
+/// [`Mlp::try_new`]).
+pub trait Layers<T: Scalar> {
+    /// Number of layers.
+    fn count(&self) -> usize;
+
+    /// Layer `index`, with its activation behind a trait object.
+    ///
+    /// # Panics
+    /// Panics if `index >= self.count()`.
+    fn layer(&self, index: usize) -> &Dense<T, dyn Activation<T> + '_>;
+
+    /// Layer `index`, mutable.
+    ///
+    /// # Panics
+    /// Panics if `index >= self.count()`.
+    fn layer_mut(&mut self, index: usize) -> &mut Dense<T, dyn Activation<T> + '_>;
+}
+
+impl<T: Scalar, A: Activation<T>> Layers<T> for Vec<Dense<T, A>> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn layer(&self, index: usize) -> &Dense<T, dyn Activation<T> + '_> {
+        &self[index]
+    }
+    fn layer_mut(&mut self, index: usize) -> &mut Dense<T, dyn Activation<T> + '_> {
+        &mut self[index]
+    }
+}
+
+/// A multilayer perceptron with the buffers training needs.
+///
+/// `forward` keeps each layer's pre-activation and output; `backward` ADDS the
+/// gradients of the loss to each layer's gradient buffers (call
+/// [`zero_grad`](Mlp::zero_grad) between steps, as in PyTorch); `step` is plain
+/// gradient descent. The buffers are reused: after the first step at a batch
+/// size, a training step allocates nothing.
+#[derive(Debug, Clone)]
+pub struct Mlp<T: Scalar, L> {
+    layers: L,
+    cache: Cache<T>,
+    input_grad_wanted: bool,
+}
+
+/// A network whose widths are chosen at run time: a `Vec` of [`Dense`] layers
+/// sharing the activation type `A` (by default the run-time choice [`Act`](crate::Act)).
+pub type DynMlp<T, A = crate::Act> = Mlp<T, Vec<Dense<T, A>>>;
+
+/// What forward keeps for backward, reused from step to step.
+#[derive(Debug, Clone, Default)]
+struct Cache<T: Scalar> {
+    /// Batch size of the last forward pass; `None` before the first.
+    batch: Option<usize>,
+    /// A copy of the last input batch.
+    input: Matrix<T>,
+    /// Per layer: `x·Wᵀ + b`.
+    pre: Vec<Matrix<T>>,
+    /// Per layer: the activation of `pre`.
+    out: Vec<Matrix<T>>,
+    /// Per layer: gradient of the loss with respect to `out`, then `pre`.
+    delta: Vec<Matrix<T>>,
+    /// Gradient with respect to the input, when asked for.
+    input_grad: Matrix<T>,
+}
+
+impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
+    /// A network of `layers`.
+    ///
+    /// # Panics
+    /// Panics where [`Mlp::try_new`] returns an error; a tuple of
+    /// [`Linear`](crate::Linear)s never does.
+    #[must_use]
+    pub fn new(layers: L) -> Self {
+        match Self::try_new(layers) {
+            Ok(net) => net,
+            Err(err) => panic!("Mlp::new: {err}"),
+        }
+    }
+
+    /// A network of `layers`, checking that there is at least one layer, no
+    /// width is zero, and each layer's inputs equal the previous layer's outputs.
+    ///
+    /// # Errors
+    /// [`Error::InvalidWidths`] or [`Error::LayersDoNotChain`].
+    pub fn try_new(layers: L) -> Result<Self> {
+        let count = layers.count();
+        if count == 0 {
+            return Err(Error::InvalidWidths { reason: "a network needs at least one layer" });
+        }
+        for index in 0..count {
+            let layer = layers.layer(index);
+            if layer.inputs() == 0 || layer.outputs() == 0 {
+                return Err(Error::InvalidWidths { reason: "every width must be at least 1" });
+            }
+            if index > 0 {
+                let previous_outputs = layers.layer(index - 1).outputs();
+                if previous_outputs != layer.inputs() {
+                    return Err(Error::LayersDoNotChain { layer: index, previous_outputs, inputs: layer.inputs() });
+                }
+            }
+        }
+        let empty = || (0..count).map(|_| Matrix::zeros(0, 0)).collect::<Vec<_>>();
+        let cache = Cache { pre: empty(), out: empty(), delta: empty(), ..Cache::default() };
+        Ok(Self { layers, cache, input_grad_wanted: false })
+    }
+
+    /// The layers.
+    #[must_use]
+    pub fn layers(&self) -> &L {
+        &self.layers
+    }
+
+    /// The layers, mutable (their widths cannot change).
+    #[must_use]
+    pub fn layers_mut(&mut self) -> &mut L {
+        // Parameters may change under the cache; values cached by a forward
+        // pass would no longer match them.
+        self.cache.batch = None;
+        &mut self.layers
+    }
+
+    /// Unwraps the layers.
+    #[must_use]
+    pub fn into_layers(self) -> L {
+        self.layers
+    }
+
+    /// Number of layers.
+    #[must_use]
+    pub fn depth(&self) -> usize {
+        self.layers.count()
+    }
+
+    /// Input width.
+    #[must_use]
+    pub fn inputs(&self) -> usize {
+        self.layers.layer(0).inputs()
+    }
+
+    /// Output width.
+    #[must_use]
+    pub fn outputs(&self) -> usize {
+        self.layers.layer(self.depth() - 1).outputs()
+    }
+
+    /// All widths, input first: `[1, 4, 4, 1]` for the exercise's network.
+    #[must_use]
+    pub fn widths(&self) -> Vec<usize> {
+        let mut widths = Vec::with_capacity(self.depth() + 1);
+        widths.push(self.inputs());
+        widths.extend((0..self.depth()).map(|i| self.layers.layer(i).outputs()));
+        widths
+    }
+
+    /// Total number of weights and biases.
+    #[must_use]
+    pub fn parameter_count(&self) -> usize {
+        (0..self.depth()).map(|i| self.layers.layer(i).parameter_count()).sum()
+    }
+
+    /// Also compute the gradient with respect to the input in `backward`
+    /// (PyTorch's `x.requires_grad = True`); read it with [`Mlp::input_grad`].
+    /// Off by default, since it costs one more product.
+    pub fn set_input_grad(&mut self, wanted: bool) {
+        self.input_grad_wanted = wanted;
+    }
+
+    /// Whether `backward` computes the input gradient (see [`Mlp::set_input_grad`]).
+    #[must_use]
+    pub fn wants_input_grad(&self) -> bool {
+        self.input_grad_wanted
+    }
+
+    /// The gradient of the loss with respect to the last backward's input batch,
+    /// if [`Mlp::set_input_grad`] was on.
+    #[must_use]
+    pub fn input_grad(&self) -> Option<&Matrix<T>> {
+        (self.input_grad_wanted && self.cache.batch.is_some() && !self.cache.input_grad.is_empty())
+            .then_some(&self.cache.input_grad)
+    }
+
+    /// The output of the last forward pass.
+    #[must_use]
+    pub fn output(&self) -> Option<&Matrix<T>> {
+        self.cache.batch.map(|_| &self.cache.out[self.depth() - 1])
+    }
+
+    /// Forward pass on a batch (one sample per row), keeping what backward needs.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if `x` does not have [`Mlp::inputs`] columns,
+    /// [`Error::EmptyBatch`] if it has no rows. The cache is untouched then.
+    pub fn try_forward(&mut self, x: &Matrix<T>) -> Result<&Matrix<T>> {
+        if x.cols() != self.inputs() {
+            return Err(Error::ShapeMismatch { op: "forward", expected: (x.rows(), self.inputs()), found: x.shape() });
+        }
+        if x.rows() == 0 {
+            return Err(Error::EmptyBatch { op: "forward" });
+        }
+        let batch = x.rows();
+        let cache = &mut self.cache;
+        cache.input.reshape_for(batch, x.cols());
+        cache.input.as_mut_slice().copy_from_slice(x.as_slice());
+        for index in 0..self.layers.count() {
+            let layer = self.layers.layer(index);
+            let (before, rest) = cache.out.split_at_mut(index);
+            let input = before.last().unwrap_or(&cache.input);
+            let (pre, out) = (&mut cache.pre[index], &mut rest[0]);
+            pre.reshape_for(batch, layer.outputs());
+            out.reshape_for(batch, layer.outputs());
+            layer.forward_batch(input.as_slice(), pre.as_mut_slice(), out.as_mut_slice());
+        }
+        cache.batch = Some(batch);
+        Ok(&cache.out[self.layers.count() - 1])
+    }
+
+    /// Forward pass on a batch; see [`Mlp::try_forward`].
+    ///
+    /// # Panics
+    /// Panics if `x` does not have [`Mlp::inputs`] columns or has no rows.
+    pub fn forward(&mut self, x: &Matrix<T>) -> &Matrix<T> {
+        match self.try_forward(x) {
+            Ok(_) => self.output().unwrap_or_else(|| unreachable!("forward just cached an output")),
+            Err(err) => panic!("Mlp::forward: {err}"),
+        }
+    }
+
+    /// The loss of the last forward pass's output against `target`, without
+    /// gradients.
+    ///
+    /// # Errors
+    /// [`Error::NoForwardPass`] before a forward pass; [`Error::ShapeMismatch`]
+    /// if `target` does not fit the output.
+    pub fn loss<F: Loss<T> + ?Sized>(&self, loss: &F, target: &Matrix<T>) -> Result<T> {
+        let output = self.checked_output(loss, target)?;
+        Ok(loss.value(output.as_slice(), target.as_slice(), output.cols()))
+    }
+
+    /// Backward pass from the loss: computes `loss(output, target)` for the last
+    /// forward pass, back-propagates its gradient and ADDS the parameter
+    /// gradients to the layers' buffers. Returns the loss.
+    ///
+    /// # Errors
+    /// [`Error::NoForwardPass`] before a forward pass; [`Error::ShapeMismatch`]
+    /// if `target` does not fit. Nothing is changed then.
+    pub fn backward_loss<F: Loss<T> + ?Sized>(&mut self, loss: &F, target: &Matrix<T>) -> Result<T> {
+        let output = self.checked_output(loss, target)?;
+        let (width, value) = (output.cols(), loss.value(output.as_slice(), target.as_slice(), output.cols()));
+        let last = self.depth() - 1;
+        let cache = &mut self.cache;
+        cache.delta[last].reshape_for(cache.out[last].rows(), width);
+        loss.gradient(cache.out[last].as_slice(), target.as_slice(), width, cache.delta[last].as_mut_slice());
+        self.backpropagate();
+        Ok(value)
+    }
+
+    /// Backward pass from a given gradient of the loss with respect to the last
+    /// forward pass's output (`batch x outputs`); ADDS the parameter gradients
+    /// to the layers' buffers.
+    ///
+    /// # Errors
+    /// [`Error::NoForwardPass`] before a forward pass; [`Error::ShapeMismatch`]
+    /// if `output_grad` is not the output's shape. Nothing is changed then.
+    pub fn try_backward(&mut self, output_grad: &Matrix<T>) -> Result<()> {
+        let batch = self.cache.batch.ok_or(Error::NoForwardPass)?;
+        let expected = (batch, self.outputs());
+        if output_grad.shape() != expected {
+            return Err(Error::ShapeMismatch { op: "backward", expected, found: output_grad.shape() });
+        }
+        let last = self.depth() - 1;
+        let delta = &mut self.cache.delta[last];
+        delta.reshape_for(expected.0, expected.1);
+        delta.as_mut_slice().copy_from_slice(output_grad.as_slice());
+        self.backpropagate();
+        Ok(())
+    }
+
+    /// Backward pass from a given output gradient; see [`Mlp::try_backward`].
+    ///
+    /// # Panics
+    /// Panics before a forward pass or if `output_grad` has the wrong shape.
+    pub fn backward(&mut self, output_grad: &Matrix<T>) {
+        if let Err(err) = self.try_backward(output_grad) {
+            panic!("Mlp::backward: {err}");
+        }
+    }
+
+    /// Resets every gradient buffer to zero.
+    pub fn zero_grad(&mut self) {
+        for index in 0..self.depth() {
+            self.layers.layer_mut(index).zero_grad();
+        }
+    }
+
+    /// Plain gradient descent: `p -= lr * grad` for every parameter.
+    pub fn step(&mut self, lr: T) {
+        self.visit_parameters(&mut |values, grads| {
+            for (p, &g) in values.iter_mut().zip(grads) {
+                *p = *p - lr * g;
+            }
+        });
+    }
+
+    /// Inference without touching the training cache: the output for every row
+    /// of `x`, in a new matrix.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if `x` does not have [`Mlp::inputs`] columns.
+    pub fn predict(&self, x: &Matrix<T>) -> Result<Matrix<T>> {
+        if x.cols() != self.inputs() {
+            return Err(Error::ShapeMismatch { op: "predict", expected: (x.rows(), self.inputs()), found: x.shape() });
+        }
+        let mut input = x.clone();
+        let mut pre = Matrix::zeros(0, 0);
+        let mut out = Matrix::zeros(0, 0);
+        for index in 0..self.depth() {
+            let layer = self.layers.layer(index);
+            pre.reshape_for(x.rows(), layer.outputs());
+            out.reshape_for(x.rows(), layer.outputs());
+            layer.forward_batch(input.as_slice(), pre.as_mut_slice(), out.as_mut_slice());
+            core::mem::swap(&mut input, &mut out);
+        }
+        Ok(input)
+    }
+
+    /// All parameters flattened: for each layer its weights (row-major), then its bias.
+    #[must_use]
+    pub fn parameters_to_vec(&self) -> Vec<T> {
+        let mut all = Vec::with_capacity(self.parameter_count());
+        for index in 0..self.depth() {
+            let layer = self.layers.layer(index);
+            all.extend_from_slice(layer.weight());
+            all.extend_from_slice(layer.bias());
+        }
+        all
+    }
+
+    /// All gradients flattened in the order of [`Mlp::parameters_to_vec`].
+    #[must_use]
+    pub fn gradients_to_vec(&self) -> Vec<T> {
+        let mut all = Vec::with_capacity(self.parameter_count());
+        for index in 0..self.depth() {
+            let layer = self.layers.layer(index);
+            all.extend_from_slice(layer.weight_grad());
+            all.extend_from_slice(layer.bias_grad());
+        }
+        all
+    }
+
+    /// Overwrites all parameters from a flat slice in the order of
+    /// [`Mlp::parameters_to_vec`].
+    ///
+    /// # Errors
+    /// [`Error::ParameterCount`] if the length is wrong; nothing changes then.
+    pub fn set_parameters(&mut self, values: &[T]) -> Result<()> {
+        let expected = self.parameter_count();
+        if values.len() != expected {
+            return Err(Error::ParameterCount { expected, found: values.len() });
+        }
+        let mut rest = values;
+        self.visit_parameters(&mut |params, _| {
+            let (head, tail) = rest.split_at(params.len());
+            params.copy_from_slice(head);
+            rest = tail;
+        });
+        self.cache.batch = None;
+        Ok(())
+    }
+
+    /// A fingerprint of which smooth piece (see [`Activation::piece`]) every
+    /// cached pre-activation lies in; equal fingerprints mean no kink was crossed.
+    pub(crate) fn piece_signature(&self) -> u64 {
+        let mut hash = 0xcbf2_9ce4_8422_2325u64;
+        for index in 0..self.depth() {
+            let activation = self.layers.layer(index).activation();
+            for &z in self.cache.pre[index].as_slice() {
+                hash = (hash ^ u64::from(activation.piece(z))).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        hash
+    }
+
+    fn checked_output<F: Loss<T> + ?Sized>(&self, loss: &F, target: &Matrix<T>) -> Result<&Matrix<T>> {
+        let output = self.output().ok_or(Error::NoForwardPass)?;
+        let expected = (output.rows(), loss.target_width(output.cols()));
+        if target.shape() != expected {
+            return Err(Error::ShapeMismatch { op: "loss target", expected, found: target.shape() });
+        }
+        Ok(output)
+    }
+
+    /// Runs every layer's backward from the last layer's `delta` (which holds
+    /// the gradient with respect to the network output).
+    fn backpropagate(&mut self) {
+        let cache = &mut self.cache;
+        let batch = cache.out[0].rows();
+        for index in (0..self.layers.count()).rev() {
+            let layer = self.layers.layer_mut(index);
+            let input = if index == 0 { &cache.input } else { &cache.out[index - 1] };
+            let (earlier, rest) = cache.delta.split_at_mut(index);
+            let delta = rest[0].as_mut_slice();
+            let input_grad = match earlier.last_mut() {
+                Some(previous) => {
+                    previous.reshape_for(batch, layer.inputs());
+                    Some(previous.as_mut_slice())
+                }
+                None if self.input_grad_wanted => {
+                    cache.input_grad.reshape_for(batch, layer.inputs());
+                    Some(cache.input_grad.as_mut_slice())
+                }
+                None => None,
+            };
+            layer.backward_batch(
+                input.as_slice(),
+                cache.pre[index].as_slice(),
+                cache.out[index].as_slice(),
+                delta,
+                input_grad,
+            );
+        }
+    }
+}
+
+impl<T: Scalar, L: Layers<T>> Parameters<T> for Mlp<T, L> {
+    fn visit_parameters(&mut self, f: &mut dyn FnMut(&mut [T], &[T])) {
+        for index in 0..self.layers.count() {
+            self.layers.layer_mut(index).visit_parameters(f);
+        }
+    }
+}
+
+impl<T: Scalar, A: Activation<T> + Clone> DynMlp<T, A> {
+    /// A network with the given widths (input first), `hidden` after every
+    /// layer but the last and `output` after the last, initialised by `init`.
+    ///
+    /// ```
+    /// use tinymlp::{Act, DynMlp, Init, Rng};
+    ///
+    /// let gain = Act::Sigmoid.torch_gain().unwrap();
+    /// let net = DynMlp::<f32>::from_widths(&[1, 4, 4, 1], Act::Sigmoid, Act::Sigmoid,
+    ///     Init::XavierUniform { gain }, &mut Rng::new(0))?;
+    /// assert_eq!(net.parameter_count(), 8 + 20 + 5);
+    /// # Ok::<(), tinymlp::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidWidths`] for fewer than two widths or a zero width.
+    pub fn from_widths(widths: &[usize], hidden: A, output: A, init: Init, rng: &mut Rng) -> Result<Self> {
+        if widths.len() < 2 {
+            return Err(Error::InvalidWidths { reason: "give at least an input and an output width" });
+        }
+        if widths.contains(&0) {
+            return Err(Error::InvalidWidths { reason: "every width must be at least 1" });
+        }
+        let last = widths.len() - 2;
+        let layers = widths
+            .windows(2)
+            .enumerate()
+            .map(|(i, pair)| {
+                let activation = if i == last { output.clone() } else { hidden.clone() };
+                Dense::new(pair[0], pair[1], activation, init, rng)
+            })
+            .collect();
+        Self::try_new(layers)
+    }
+}

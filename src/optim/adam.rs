@@ -1,0 +1,214 @@
+//! Adam, exactly as `torch.optim.Adam` (single-tensor CPU path).
+
+use alloc::vec::Vec;
+
+use super::{Optimizer, Parameters, check_range};
+use crate::{Error, Result, Scalar};
+
+/// Adam's hyper-parameters; `Default` is PyTorch's default.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamConfig {
+    /// Learning rate (default 1e-3).
+    pub lr: f64,
+    /// Decay of the first moment (default 0.9).
+    pub beta1: f64,
+    /// Decay of the second moment (default 0.999).
+    pub beta2: f64,
+    /// Added to the denominator (default 1e-8).
+    pub eps: f64,
+}
+
+impl Default for AdamConfig {
+    fn default() -> Self {
+        Self { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }
+    }
+}
+
+/// Adam with bias correction, step for step the same as `torch.optim.Adam`:
+///
+/// ```text
+/// t ← t + 1
+/// m ← m + (1 - β1)(g - m)            (torch: exp_avg.lerp_(grad, 1 - β1))
+/// v ← β2·v + (1 - β2)·g²
+/// p ← p - lr/(1 - β1^t) · m / (√v / √(1 - β2^t) + ε)
+/// ```
+///
+/// The moment buffers are created on the first step, sized to the parameters.
+///
+/// ```
+/// use tinymlp::{Adam, AdamConfig};
+///
+/// let adam = Adam::<f64>::new(AdamConfig { lr: 0.01, ..AdamConfig::default() })?;
+/// assert_eq!(adam.config().beta2, 0.999);
+/// # Ok::<(), tinymlp::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Adam<T> {
+    config: AdamConfig,
+    steps: u64,
+    first_moment: Vec<Vec<T>>,
+    second_moment: Vec<Vec<T>>,
+}
+
+impl<T: Scalar> Adam<T> {
+    /// Adam with the given hyper-parameters.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperParameter`] (as torch raises ValueError) if `lr` or
+    /// `eps` is negative, or a beta is outside `[0, 1)`.
+    pub fn new(config: AdamConfig) -> Result<Self> {
+        let AdamConfig { lr, beta1, beta2, eps } = config;
+        check_range("lr", lr, (0.0..f64::INFINITY).contains(&lr), "a finite value >= 0")?;
+        check_range("eps", eps, (0.0..f64::INFINITY).contains(&eps), "a finite value >= 0")?;
+        check_range("beta1", beta1, (0.0..1.0).contains(&beta1), "a value in [0, 1)")?;
+        check_range("beta2", beta2, (0.0..1.0).contains(&beta2), "a value in [0, 1)")?;
+        Ok(Self { config, steps: 0, first_moment: Vec::new(), second_moment: Vec::new() })
+    }
+
+    /// Adam with learning rate `lr` and PyTorch's other defaults.
+    ///
+    /// # Errors
+    /// As [`Adam::new`].
+    pub fn with_lr(lr: f64) -> Result<Self> {
+        Self::new(AdamConfig { lr, ..AdamConfig::default() })
+    }
+
+    /// The hyper-parameters.
+    #[must_use]
+    pub fn config(&self) -> &AdamConfig {
+        &self.config
+    }
+
+    /// Steps taken so far.
+    #[must_use]
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Forgets the moments and the step count.
+    pub fn reset(&mut self) {
+        self.steps = 0;
+        self.first_moment.clear();
+        self.second_moment.clear();
+    }
+
+    /// Creates the moment buffers on the first step; afterwards checks that the
+    /// parameters still have the shapes the buffers were made for.
+    fn prepare<P: Parameters<T> + ?Sized>(&mut self, params: &mut P) -> Result<()> {
+        let mut lengths = Vec::new();
+        if self.first_moment.is_empty() {
+            params.visit_parameters(&mut |values, _| lengths.push(values.len()));
+            self.first_moment = lengths.iter().map(|&n| alloc::vec![T::zero(); n]).collect();
+            self.second_moment.clone_from(&self.first_moment);
+            return Ok(());
+        }
+        let (mut index, mut mismatch) = (0usize, None);
+        let known = &self.first_moment;
+        params.visit_parameters(&mut |values, _| {
+            let expected = known.get(index).map_or(0, Vec::len);
+            if mismatch.is_none() && expected != values.len() {
+                mismatch = Some((expected, values.len()));
+            }
+            index += 1;
+        });
+        if index != known.len() {
+            mismatch = mismatch.or(Some((known.len(), index)));
+        }
+        match mismatch {
+            Some((expected, found)) => Err(Error::ParameterCount { expected, found }),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<T: Scalar> Optimizer<T> for Adam<T> {
+    fn step<P: Parameters<T> + ?Sized>(&mut self, params: &mut P) -> Result<()> {
+        self.prepare(params)?;
+        self.steps += 1;
+        let AdamConfig { lr, beta1, beta2, eps } = self.config;
+        // As torch, the scalar factors are computed in f64 (Python floats).
+        let t = i32::try_from(self.steps).unwrap_or(i32::MAX);
+        let bias_correction1 = 1.0 - num_traits::Float::powi(beta1, t);
+        let bias_correction2 = 1.0 - num_traits::Float::powi(beta2, t);
+        let minus_step_size = T::from_f64(-(lr / bias_correction1));
+        let bias_correction2_sqrt = T::from_f64(num_traits::Float::sqrt(bias_correction2));
+        let lerp_weight = T::from_f64(1.0 - beta1);
+        let (beta2, one_minus_beta2, eps) = (T::from_f64(beta2), T::from_f64(1.0 - beta2), T::from_f64(eps));
+        let mut tensors = self.first_moment.iter_mut().zip(self.second_moment.iter_mut());
+        params.visit_parameters(&mut |values, grads| {
+            let Some((m, v)) = tensors.next() else { return };
+            for (((p, &g), m), v) in values.iter_mut().zip(grads).zip(m.iter_mut()).zip(v.iter_mut()) {
+                *m = *m + lerp_weight * (g - *m);
+                *v = *v * beta2 + one_minus_beta2 * g * g;
+                let denom = v.sqrt() / bias_correction2_sqrt + eps;
+                *p = *p + minus_step_size * (*m / denom);
+            }
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Quadratic {
+        x: [f64; 2],
+        grad: [f64; 2],
+    }
+
+    impl Parameters<f64> for Quadratic {
+        fn visit_parameters(&mut self, f: &mut dyn FnMut(&mut [f64], &[f64])) {
+            f(&mut self.x, &self.grad);
+        }
+    }
+
+    #[test]
+    fn first_step_moves_each_parameter_by_lr() {
+        // With bias correction, Adam's first step is lr * g / (|g| + eps') = ±lr.
+        let mut q = Quadratic { x: [1.0, -2.0], grad: [3.0, -0.5] };
+        let mut adam = Adam::with_lr(0.1).unwrap();
+        adam.step(&mut q).unwrap();
+        assert!((q.x[0] - 0.9).abs() < 1e-8 && (q.x[1] + 1.9).abs() < 1e-8, "{:?}", q.x);
+    }
+
+    #[test]
+    fn reference_trajectory_matches_a_direct_transcription() {
+        let mut q = Quadratic { x: [1.0, -2.0], grad: [0.0; 2] };
+        let mut adam = Adam::with_lr(0.05).unwrap();
+        let (mut m, mut v, mut x) = ([0.0f64; 2], [0.0f64; 2], [1.0f64, -2.0]);
+        for t in 1..=30 {
+            q.grad = [2.0 * q.x[0], 8.0 * q.x[1]];
+            adam.step(&mut q).unwrap();
+            for i in 0..2 {
+                let g = [2.0 * x[0], 8.0 * x[1]][i];
+                m[i] = 0.9 * m[i] + 0.1 * g;
+                v[i] = 0.999 * v[i] + 0.001 * g * g;
+                let m_hat = m[i] / (1.0 - 0.9f64.powi(t));
+                let v_hat = v[i] / (1.0 - 0.999f64.powi(t));
+                x[i] -= 0.05 * m_hat / (v_hat.sqrt() + 1e-8 * 1.0);
+            }
+            for i in 0..2 {
+                assert!((q.x[i] - x[i]).abs() < 1e-9 * (1.0 + x[i].abs()), "step {t}: {:?} vs {x:?}", q.x);
+            }
+        }
+    }
+
+    #[test]
+    fn invalid_hyper_parameters_and_shape_changes_are_errors() {
+        assert!(matches!(Adam::<f64>::with_lr(-1.0), Err(Error::InvalidHyperParameter { name: "lr", .. })));
+        let bad_beta = AdamConfig { beta1: 1.0, ..AdamConfig::default() };
+        assert!(matches!(Adam::<f64>::new(bad_beta), Err(Error::InvalidHyperParameter { name: "beta1", .. })));
+        let mut adam = Adam::with_lr(0.1).unwrap();
+        adam.step(&mut Quadratic { x: [0.0; 2], grad: [1.0; 2] }).unwrap();
+        struct Three([f64; 3], [f64; 3]);
+        impl Parameters<f64> for Three {
+            fn visit_parameters(&mut self, f: &mut dyn FnMut(&mut [f64], &[f64])) {
+                f(&mut self.0, &self.1);
+            }
+        }
+        let mut three = Three([5.0; 3], [1.0; 3]);
+        assert_eq!(adam.step(&mut three), Err(Error::ParameterCount { expected: 2, found: 3 }));
+        assert_eq!(three.0, [5.0; 3]);
+    }
+}

@@ -1,0 +1,37 @@
+//! Optimizers: anything that updates [`Parameters`] from their gradients.
+//!
+//! [`Sgd`] and [`Adam`] follow `torch.optim` exactly, including its defaults
+//! and the order of its floating-point operations where that matters.
+
+mod adam;
+mod sgd;
+
+pub use adam::{Adam, AdamConfig};
+pub use sgd::Sgd;
+
+use crate::{Result, Scalar};
+
+/// Something with parameters and gradients that an [`Optimizer`] can update:
+/// both kinds of [`Mlp`](crate::Mlp) implement it.
+pub trait Parameters<T: Scalar> {
+    /// Calls `f(values, gradients)` once per parameter tensor, always in the
+    /// same order (for a network: each layer's weights, then its bias).
+    fn visit_parameters(&mut self, f: &mut dyn FnMut(&mut [T], &[T]));
+}
+
+/// Updates parameters from their gradients, keeping its own state (moments,
+/// step count) between calls.
+pub trait Optimizer<T: Scalar> {
+    /// One update of every parameter from its current gradient.
+    ///
+    /// # Errors
+    /// [`Error::ParameterCount`](crate::Error::ParameterCount) if the parameters'
+    /// shapes differ from those the optimizer's state was built for; nothing is
+    /// updated then.
+    fn step<P: Parameters<T> + ?Sized>(&mut self, params: &mut P) -> Result<()>;
+}
+
+/// Checks a hyper-parameter, naming it in the error.
+pub(crate) fn check_range(name: &'static str, value: f64, ok: bool, expected: &'static str) -> Result<()> {
+    if ok && !value.is_nan() { Ok(()) } else { Err(crate::Error::InvalidHyperParameter { name, value, expected }) }
+}

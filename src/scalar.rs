@@ -1,0 +1,59 @@
+//! The element types tinymlp computes with.
+
+use core::fmt::{Debug, Display};
+use num_traits::Float;
+
+/// A floating-point element type: `f32` or `f64`.
+///
+/// It is [`num_traits::Float`] plus the few bounds every container and kernel in
+/// the crate needs. It is sealed so that faster kernels can be selected per type
+/// later without breaking anyone's code.
+///
+/// ```
+/// fn mean<T: tinymlp::Scalar>(xs: &[T]) -> T {
+///     xs.iter().fold(T::zero(), |acc, &x| acc + x) / T::from(xs.len()).unwrap()
+/// }
+/// assert_eq!(mean(&[1.0f32, 2.0, 3.0]), 2.0);
+/// ```
+pub trait Scalar: Float + Debug + Display + Default + Send + Sync + 'static + sealed::Sealed {
+    /// The type's name as safetensors and Rust source spell it (`"f32"` / `"f64"`).
+    const NAME: &'static str;
+
+    /// Converts from f64 with rounding to nearest (exact for f64).
+    #[must_use]
+    fn from_f64(value: f64) -> Self;
+
+    /// Converts to f64 exactly.
+    #[must_use]
+    fn to_f64(self) -> f64;
+}
+
+impl Scalar for f32 {
+    const NAME: &'static str = "f32";
+    #[inline(always)]
+    fn from_f64(value: f64) -> Self {
+        value as f32
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl Scalar for f64 {
+    const NAME: &'static str = "f64";
+    #[inline(always)]
+    fn from_f64(value: f64) -> Self {
+        value
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
