@@ -24,7 +24,7 @@
 //! assert_eq!(report.checked, 2);
 //! ```
 
-use crate::{Activation, Scalar};
+use crate::Activation;
 
 /// Step size and error floor of a check.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -220,8 +220,3 @@ pub fn check_activation<A: Activation<f64> + ?Sized>(activation: &A, points: &[f
 mod network;
 #[cfg(feature = "alloc")]
 pub use network::{NetworkReport, check_network};
-
-/// Converts to f64 for the difference arithmetic.
-pub(crate) fn f64_of<T: Scalar>(value: T) -> f64 {
-    value.to_f64()
-}

@@ -1,6 +1,6 @@
 //! Finite-difference check of a whole network's weight, bias and input gradients.
 
-use super::{Location, Options, Report, chosen_indices, estimate, f64_of};
+use super::{Location, Options, Report, chosen_indices, estimate};
 use crate::{Layers, Loss, Matrix, Mlp, Result, Scalar};
 
 /// Separate reports for the weights, the biases and the inputs.
@@ -65,7 +65,7 @@ where
     net.set_input_grad(true);
     net.zero_grad();
     net.try_forward(x)?;
-    let loss_value = f64_of(net.backward_loss(loss, target)?);
+    let loss_value = (net.backward_loss(loss, target)?).to_f64();
     let floor = options.floor * loss_value.abs().max(1.0);
     let baseline = net.piece_signature();
     let input_grad = net.input_grad().cloned().unwrap_or_else(|| Matrix::zeros(0, 0));
@@ -85,10 +85,10 @@ where
             let flat = offset + local;
             let saved = parameters[flat];
             let mut at = |delta: f64, net: &mut Mlp<T, L>| -> Result<(f64, bool)> {
-                parameters[flat] = T::from_f64(f64_of(saved) + delta);
+                parameters[flat] = T::from_f64(saved.to_f64() + delta);
                 net.set_parameters(&parameters)?;
                 net.try_forward(x)?;
-                let value = f64_of(net.loss(loss, target)?);
+                let value = (net.loss(loss, target)?).to_f64();
                 parameters[flat] = saved;
                 Ok((value, net.piece_signature() == baseline))
             };
@@ -100,7 +100,7 @@ where
                 (Location::Bias { layer: layer_index, index: local - inputs * outputs }, &mut report.biases)
             };
             if same_pieces {
-                into.record(location, f64_of(gradients[flat]), values, floor);
+                into.record(location, gradients[flat].to_f64(), values, floor);
             } else {
                 into.skipped_kinks += 1;
             }
@@ -111,16 +111,16 @@ where
     for index in chosen_indices(x.len(), options) {
         let saved = x.as_slice()[index];
         let mut at = |delta: f64, net: &mut Mlp<T, L>| -> Result<(f64, bool)> {
-            perturbed.as_mut_slice()[index] = T::from_f64(f64_of(saved) + delta);
+            perturbed.as_mut_slice()[index] = T::from_f64(saved.to_f64() + delta);
             net.try_forward(&perturbed)?;
-            let value = f64_of(net.loss(loss, target)?);
+            let value = (net.loss(loss, target)?).to_f64();
             perturbed.as_mut_slice()[index] = saved;
             Ok((value, net.piece_signature() == baseline))
         };
         let (numeric, same_pieces) = estimate(|d| at(d, net), h)?;
         let location = Location::Input { sample: index / x.cols(), feature: index % x.cols() };
         if same_pieces {
-            report.inputs.record(location, f64_of(input_grad.as_slice()[index]), numeric, floor);
+            report.inputs.record(location, input_grad.as_slice()[index].to_f64(), numeric, floor);
         } else {
             report.inputs.skipped_kinks += 1;
         }
