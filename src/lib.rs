@@ -93,4 +93,9 @@ pub use matrix::Matrix;
 #[cfg(feature = "alloc")]
 pub use network::{DynMlp, Layers, Mlp};
 #[cfg(feature = "alloc")]
-pub use optim::{Adam, AdamConfig, Optimizer, Parameters, Sgd};
+pub use optim::{Adam, AdamConfig, Optimizer, Parameters, Sgd, SgdConfig};
+
+/// The README's Rust snippets, compiled and run as doctests.
+#[cfg(all(doctest, feature = "std"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

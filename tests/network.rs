@@ -198,3 +198,41 @@ fn a_seed_gives_the_same_network_everywhere() {
 
 /// The first three parameters of `[1, 4, 4, 1]` from seed 0 (see the test above).
 const PINNED_SEED0_BITS: [u64; 3] = [13823363998832884336, 13821025610110893872, 13822101479903310532];
+
+/// SGD with momentum, Nesterov and weight decay against a direct transcription
+/// of torch.optim.SGD's update on a network.
+#[test]
+fn sgd_momentum_nesterov_weight_decay_follow_torch() {
+    use tinymlp::SgdConfig;
+    for (momentum, nesterov, weight_decay) in
+        [(0.0, false, 0.0), (0.9, false, 0.0), (0.9, true, 0.01), (0.5, false, 0.1)]
+    {
+        let mut net = exercise_net();
+        let config = SgdConfig { lr: 0.1, momentum, nesterov, weight_decay, ..SgdConfig::default() };
+        let mut sgd = tinymlp::Sgd::with_config(config).unwrap();
+        let x = Matrix::column(&[0.2, 1.2]);
+        let y = Matrix::column(&[0.3, 0.9]);
+        let mut p = net.parameters_to_vec();
+        let mut buf: Vec<f64> = Vec::new();
+        for step in 0..5 {
+            net.zero_grad();
+            net.forward(&x);
+            net.backward_loss(&HalfMse, &y).unwrap();
+            let grads = net.gradients_to_vec();
+            sgd.step(&mut net).unwrap();
+            for (i, g) in grads.iter().enumerate() {
+                let mut d = g + weight_decay * p[i];
+                if momentum != 0.0 {
+                    if step == 0 {
+                        buf.push(d);
+                    } else {
+                        buf[i] = momentum * buf[i] + d;
+                    }
+                    d = if nesterov { d + momentum * buf[i] } else { buf[i] };
+                }
+                p[i] -= 0.1 * d;
+            }
+            assert_eq!(net.parameters_to_vec(), p, "momentum {momentum}, nesterov {nesterov}, step {step}");
+        }
+    }
+}

@@ -2,8 +2,8 @@
 
 use alloc::vec::Vec;
 
-use super::{Optimizer, Parameters, check_range};
-use crate::{Error, Result, Scalar};
+use super::{Optimizer, Parameters, check_range, moment_buffers};
+use crate::{Result, Scalar};
 
 /// Adam's hyper-parameters; `Default` is PyTorch's default.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -16,11 +16,13 @@ pub struct AdamConfig {
     pub beta2: f64,
     /// Added to the denominator (default 1e-8).
     pub eps: f64,
+    /// L2 penalty added to the gradient, as torch's Adam (default 0).
+    pub weight_decay: f64,
 }
 
 impl Default for AdamConfig {
     fn default() -> Self {
-        Self { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }
+        Self { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 }
     }
 }
 
@@ -28,6 +30,7 @@ impl Default for AdamConfig {
 ///
 /// ```text
 /// t ← t + 1
+/// g ← grad + weight_decay · p
 /// m ← m + (1 - β1)(g - m)            (torch: exp_avg.lerp_(grad, 1 - β1))
 /// v ← β2·v + (1 - β2)·g²
 /// p ← p - lr/(1 - β1^t) · m / (√v / √(1 - β2^t) + ε)
@@ -54,11 +57,13 @@ impl<T: Scalar> Adam<T> {
     /// Adam with the given hyper-parameters.
     ///
     /// # Errors
-    /// [`Error::InvalidHyperParameter`] (as torch raises ValueError) if `lr` or
+    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) (as torch raises ValueError) if `lr` or
     /// `eps` is negative, or a beta is outside `[0, 1)`.
     pub fn new(config: AdamConfig) -> Result<Self> {
-        let AdamConfig { lr, beta1, beta2, eps } = config;
+        let AdamConfig { lr, beta1, beta2, eps, weight_decay } = config;
         check_range("lr", lr, (0.0..f64::INFINITY).contains(&lr), "a finite value >= 0")?;
+        let decay_ok = (0.0..f64::INFINITY).contains(&weight_decay);
+        check_range("weight_decay", weight_decay, decay_ok, "a finite value >= 0")?;
         check_range("eps", eps, (0.0..f64::INFINITY).contains(&eps), "a finite value >= 0")?;
         check_range("beta1", beta1, (0.0..1.0).contains(&beta1), "a value in [0, 1)")?;
         check_range("beta2", beta2, (0.0..1.0).contains(&beta2), "a value in [0, 1)")?;
@@ -91,41 +96,15 @@ impl<T: Scalar> Adam<T> {
         self.first_moment.clear();
         self.second_moment.clear();
     }
-
-    /// Creates the moment buffers on the first step; afterwards checks that the
-    /// parameters still have the shapes the buffers were made for.
-    fn prepare<P: Parameters<T> + ?Sized>(&mut self, params: &mut P) -> Result<()> {
-        let mut lengths = Vec::new();
-        if self.first_moment.is_empty() {
-            params.visit_parameters(&mut |values, _| lengths.push(values.len()));
-            self.first_moment = lengths.iter().map(|&n| alloc::vec![T::zero(); n]).collect();
-            self.second_moment.clone_from(&self.first_moment);
-            return Ok(());
-        }
-        let (mut index, mut mismatch) = (0usize, None);
-        let known = &self.first_moment;
-        params.visit_parameters(&mut |values, _| {
-            let expected = known.get(index).map_or(0, Vec::len);
-            if mismatch.is_none() && expected != values.len() {
-                mismatch = Some((expected, values.len()));
-            }
-            index += 1;
-        });
-        if index != known.len() {
-            mismatch = mismatch.or(Some((known.len(), index)));
-        }
-        match mismatch {
-            Some((expected, found)) => Err(Error::ParameterCount { expected, found }),
-            None => Ok(()),
-        }
-    }
 }
 
 impl<T: Scalar> Optimizer<T> for Adam<T> {
     fn step<P: Parameters<T> + ?Sized>(&mut self, params: &mut P) -> Result<()> {
-        self.prepare(params)?;
+        moment_buffers(&mut self.first_moment, params)?;
+        moment_buffers(&mut self.second_moment, params)?;
         self.steps += 1;
-        let AdamConfig { lr, beta1, beta2, eps } = self.config;
+        let AdamConfig { lr, beta1, beta2, eps, weight_decay } = self.config;
+        let decay = T::from_f64(weight_decay);
         // As torch, the scalar factors are computed in f64 (Python floats).
         let t = i32::try_from(self.steps).unwrap_or(i32::MAX);
         let bias_correction1 = 1.0 - num_traits::Float::powi(beta1, t);
@@ -137,7 +116,8 @@ impl<T: Scalar> Optimizer<T> for Adam<T> {
         let mut tensors = self.first_moment.iter_mut().zip(self.second_moment.iter_mut());
         params.visit_parameters(&mut |values, grads| {
             let Some((m, v)) = tensors.next() else { return };
-            for (((p, &g), m), v) in values.iter_mut().zip(grads).zip(m.iter_mut()).zip(v.iter_mut()) {
+            for (((p, &grad), m), v) in values.iter_mut().zip(grads).zip(m.iter_mut()).zip(v.iter_mut()) {
+                let g = if weight_decay != 0.0 { grad + decay * *p } else { grad };
                 *m = *m + lerp_weight * (g - *m);
                 *v = *v * beta2 + one_minus_beta2 * g * g;
                 let denom = v.sqrt() / bias_correction2_sqrt + eps;
@@ -151,6 +131,7 @@ impl<T: Scalar> Optimizer<T> for Adam<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Error;
 
     struct Quadratic {
         x: [f64; 2],

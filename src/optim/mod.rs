@@ -7,9 +7,11 @@ mod adam;
 mod sgd;
 
 pub use adam::{Adam, AdamConfig};
-pub use sgd::Sgd;
+pub use sgd::{Sgd, SgdConfig};
 
-use crate::{Result, Scalar};
+use alloc::vec::Vec;
+
+use crate::{Error, Result, Scalar};
 
 /// Something with parameters and gradients that an [`Optimizer`] can update:
 /// both kinds of [`Mlp`](crate::Mlp) implement it.
@@ -31,7 +33,36 @@ pub trait Optimizer<T: Scalar> {
     fn step<P: Parameters<T> + ?Sized>(&mut self, params: &mut P) -> Result<()>;
 }
 
+/// Creates per-tensor state buffers (zeros, one per parameter tensor) on first
+/// use; afterwards checks that the parameters still have the shapes the buffers
+/// were made for, so that a step on a different network is an error rather than
+/// a silent mix-up.
+pub(crate) fn moment_buffers<T: Scalar, P: Parameters<T> + ?Sized>(
+    buffers: &mut Vec<Vec<T>>,
+    params: &mut P,
+) -> Result<()> {
+    if buffers.is_empty() {
+        params.visit_parameters(&mut |values, _| buffers.push(alloc::vec![T::zero(); values.len()]));
+        return Ok(());
+    }
+    let (mut index, mut mismatch) = (0usize, None);
+    params.visit_parameters(&mut |values, _| {
+        let expected = buffers.get(index).map_or(0, Vec::len);
+        if mismatch.is_none() && expected != values.len() {
+            mismatch = Some((expected, values.len()));
+        }
+        index += 1;
+    });
+    if index != buffers.len() {
+        mismatch = mismatch.or(Some((buffers.len(), index)));
+    }
+    match mismatch {
+        Some((expected, found)) => Err(Error::ParameterCount { expected, found }),
+        None => Ok(()),
+    }
+}
+
 /// Checks a hyper-parameter, naming it in the error.
 pub(crate) fn check_range(name: &'static str, value: f64, ok: bool, expected: &'static str) -> Result<()> {
-    if ok && !value.is_nan() { Ok(()) } else { Err(crate::Error::InvalidHyperParameter { name, value, expected }) }
+    if ok && !value.is_nan() { Ok(()) } else { Err(Error::InvalidHyperParameter { name, value, expected }) }
 }

@@ -1,9 +1,41 @@
-//! Plain stochastic gradient descent.
+//! Stochastic gradient descent with momentum, dampening, Nesterov momentum and
+//! weight decay, as `torch.optim.SGD`.
 
-use super::{Optimizer, Parameters, check_range};
+use alloc::vec::Vec;
+
+use super::{Optimizer, Parameters, check_range, moment_buffers};
 use crate::{Result, Scalar};
 
-/// `torch.optim.SGD` without momentum: `p ← p - lr · grad`.
+/// SGD's hyper-parameters; `Default` is PyTorch's default (with lr 1e-3, as
+/// PyTorch has no default learning rate for SGD).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SgdConfig {
+    /// Learning rate.
+    pub lr: f64,
+    /// Momentum factor (default 0: none).
+    pub momentum: f64,
+    /// Dampening of the momentum's new term (default 0).
+    pub dampening: f64,
+    /// Nesterov momentum (default off; needs momentum > 0 and dampening 0).
+    pub nesterov: bool,
+    /// L2 penalty added to the gradient (default 0).
+    pub weight_decay: f64,
+}
+
+impl Default for SgdConfig {
+    fn default() -> Self {
+        Self { lr: 1e-3, momentum: 0.0, dampening: 0.0, nesterov: false, weight_decay: 0.0 }
+    }
+}
+
+/// `torch.optim.SGD`, step for step:
+///
+/// ```text
+/// g ← grad + weight_decay · p
+/// b ← g on the first step, else momentum · b + (1 - dampening) · g   (if momentum ≠ 0)
+/// g ← g + momentum · b if nesterov, else b                          (if momentum ≠ 0)
+/// p ← p - lr · g
+/// ```
 ///
 /// ```
 /// use tinymlp::{Optimizer, Parameters, Sgd};
@@ -19,35 +51,74 @@ use crate::{Result, Scalar};
 /// assert_eq!(p.0, [0.95]);
 /// # Ok::<(), tinymlp::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Sgd {
-    lr: f64,
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sgd<T = f64> {
+    config: SgdConfig,
+    momentum_buffers: Vec<Vec<T>>,
 }
 
-impl Sgd {
-    /// SGD with learning rate `lr`.
+impl<T: Scalar> Sgd<T> {
+    /// Plain SGD with learning rate `lr`.
     ///
     /// # Errors
-    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) if
-    /// `lr` is negative, NaN or infinite.
+    /// As [`Sgd::with_config`].
     pub fn new(lr: f64) -> Result<Self> {
-        check_range("lr", lr, (0.0..f64::INFINITY).contains(&lr), "a finite value >= 0")?;
-        Ok(Self { lr })
+        Self::with_config(SgdConfig { lr, ..SgdConfig::default() })
     }
 
-    /// The learning rate.
+    /// SGD with the given hyper-parameters.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) (as
+    /// torch raises ValueError) for a negative or non-finite `lr`, `momentum` or
+    /// `weight_decay`, or Nesterov without momentum or with dampening.
+    pub fn with_config(config: SgdConfig) -> Result<Self> {
+        let finite_non_negative = |v: f64| (0.0..f64::INFINITY).contains(&v);
+        check_range("lr", config.lr, finite_non_negative(config.lr), "a finite value >= 0")?;
+        check_range("momentum", config.momentum, finite_non_negative(config.momentum), "a finite value >= 0")?;
+        check_range("dampening", config.dampening, config.dampening.is_finite(), "a finite value")?;
+        check_range(
+            "weight_decay",
+            config.weight_decay,
+            finite_non_negative(config.weight_decay),
+            "a finite value >= 0",
+        )?;
+        let nesterov_ok = !config.nesterov || (config.momentum > 0.0 && config.dampening == 0.0);
+        check_range("momentum", config.momentum, nesterov_ok, "momentum > 0 and dampening 0 for Nesterov")?;
+        Ok(Self { config, momentum_buffers: Vec::new() })
+    }
+
+    /// The hyper-parameters.
     #[must_use]
-    pub fn lr(&self) -> f64 {
-        self.lr
+    pub fn config(&self) -> &SgdConfig {
+        &self.config
+    }
+
+    /// Forgets the momentum buffers.
+    pub fn reset(&mut self) {
+        self.momentum_buffers.clear();
     }
 }
 
-impl<T: Scalar> Optimizer<T> for Sgd {
+impl<T: Scalar> Optimizer<T> for Sgd<T> {
     fn step<P: Parameters<T> + ?Sized>(&mut self, params: &mut P) -> Result<()> {
-        // torch: param.add_(grad, alpha=-lr)
-        let minus_lr = T::from_f64(-self.lr);
+        let SgdConfig { lr, momentum, dampening, nesterov, weight_decay } = self.config;
+        let first_step = self.momentum_buffers.is_empty();
+        if momentum != 0.0 {
+            moment_buffers(&mut self.momentum_buffers, params)?;
+        }
+        let minus_lr = T::from_f64(-lr);
+        let (decay, momentum_t, keep) =
+            (T::from_f64(weight_decay), T::from_f64(momentum), T::from_f64(1.0 - dampening));
+        let mut buffers = self.momentum_buffers.iter_mut();
         params.visit_parameters(&mut |values, grads| {
-            for (p, &g) in values.iter_mut().zip(grads) {
+            let mut buffer = if momentum != 0.0 { buffers.next().map(|b| b.iter_mut()) } else { None };
+            for (p, &grad) in values.iter_mut().zip(grads) {
+                let mut g = if weight_decay != 0.0 { grad + decay * *p } else { grad };
+                if let Some(b) = buffer.as_mut().and_then(Iterator::next) {
+                    *b = if first_step { g } else { *b * momentum_t + keep * g };
+                    g = if nesterov { g + momentum_t * *b } else { *b };
+                }
                 *p = *p + minus_lr * g;
             }
         });
