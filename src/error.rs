@@ -88,6 +88,45 @@ pub enum Error {
         /// The name given.
         name: alloc_free::Name,
     },
+    /// A file lacks a tensor that the network needs.
+    MissingTensor {
+        /// The tensor's name, e.g. `layers.1.bias`.
+        name: Name,
+    },
+    /// A file holds a tensor that is not a dense layer's weight or bias (or mixes
+    /// `layers.{i}` names with `nn.Sequential` names).
+    UnexpectedTensor {
+        /// The tensor's name.
+        name: Name,
+    },
+    /// A file has a different number of dense layers than the network.
+    LayerCount {
+        /// Layers in the network.
+        expected: usize,
+        /// Layers in the file.
+        found: usize,
+    },
+    /// A tensor's shape does not fit where it goes.
+    TensorShape {
+        /// The tensor's name.
+        tensor: Name,
+        /// The shape needed, if one exact shape is (otherwise a 2-D weight was needed).
+        expected: Option<Shape>,
+        /// The shape found.
+        found: Shape,
+    },
+    /// A value is NaN or infinite where finite numbers are required.
+    NonFinite {
+        /// What holds it, e.g. a tensor's name or `"x"`.
+        what: Name,
+        /// Its flat (row-major) index.
+        index: usize,
+        /// The value.
+        value: f64,
+    },
+    /// A safetensors file is malformed or unsupported.
+    #[cfg(feature = "alloc")]
+    Safetensors(crate::safetensors::FormatError),
 }
 
 pub(crate) mod alloc_free {
@@ -137,6 +176,61 @@ pub(crate) mod alloc_free {
 
 pub use alloc_free::Name;
 
+/// A tensor's shape, kept without the heap (and small, so that [`Error`] stays
+/// cheap to return): the first three dimensions are kept, and the rank is
+/// always known.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    dims: [usize; 3],
+    rank: usize,
+}
+
+impl Shape {
+    /// The shape `dims` (dimensions past the third are counted, not kept).
+    #[must_use]
+    pub fn of(dims: &[usize]) -> Self {
+        let mut kept = [0; 3];
+        for (k, &d) in kept.iter_mut().zip(dims) {
+            *k = d;
+        }
+        Self { dims: kept, rank: dims.len() }
+    }
+
+    /// Number of dimensions.
+    #[must_use]
+    pub fn rank(&self) -> usize {
+        self.rank
+    }
+
+    /// The kept dimensions (all of them for a rank up to 3).
+    #[must_use]
+    pub fn dims(&self) -> &[usize] {
+        &self.dims[..self.rank.min(3)]
+    }
+}
+
+impl fmt::Debug for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[")?;
+        for (i, d) in self.dims().iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{d}")?;
+        }
+        if self.rank > 3 {
+            write!(f, ", ... ({} dims)", self.rank)?;
+        }
+        f.write_str("]")
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -164,11 +258,38 @@ impl fmt::Display for Error {
                 write!(f, "{name} = {value} is invalid: expected {expected}")
             }
             Error::UnknownName { kind, name } => write!(f, "unknown {kind} name {name:?}"),
+            Error::MissingTensor { name } => write!(f, "the file has no tensor {name:?}"),
+            Error::UnexpectedTensor { name } => write!(
+                f,
+                "tensor {name:?} is not a dense layer's weight or bias (expected layers.{{i}}.weight/bias \
+                 or an nn.Sequential's {{k}}.weight/bias, not both)"
+            ),
+            Error::LayerCount { expected, found } => {
+                write!(f, "the file has {found} dense layers but the network has {expected}")
+            }
+            Error::TensorShape { tensor, expected: Some(expected), found } => {
+                write!(f, "tensor {tensor:?} has shape {found}, expected {expected}")
+            }
+            Error::TensorShape { tensor, expected: None, found } => {
+                write!(f, "tensor {tensor:?} has shape {found}, expected a 2-D [outputs, inputs] weight")
+            }
+            Error::NonFinite { what, index, value } => {
+                write!(f, "{what} holds {value} at index {index}; only finite values are allowed")
+            }
+            #[cfg(feature = "alloc")]
+            Error::Safetensors(e) => write!(f, "safetensors: {e}"),
         }
     }
 }
 
 impl core::error::Error for Error {}
+
+#[cfg(feature = "alloc")]
+impl From<crate::safetensors::FormatError> for Error {
+    fn from(e: crate::safetensors::FormatError) -> Self {
+        Error::Safetensors(e)
+    }
+}
 
 /// `core::result::Result` with tinymlp's [`Error`].
 pub type Result<T, E = Error> = core::result::Result<T, E>;

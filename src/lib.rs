@@ -39,6 +39,8 @@
 //!   `forward`, `backward_loss`, `zero_grad`, `step`.
 //! - [`Loss`] and [`HalfMse`]; [`Optimizer`], [`Sgd`], [`Adam`].
 //! - [`Init`] and [`Rng`]: seeded, PyTorch-distributed initialisation.
+//! - [`safetensors`]: the file format; networks read and write it with
+//!   PyTorch's names (`Mlp::to_safetensors`, `DynMlp::from_safetensors`).
 //! - [`gradcheck`]: finite-difference checks for your own code.
 //!
 //! ## Features
@@ -76,9 +78,13 @@ mod matrix;
 mod network;
 #[cfg(feature = "alloc")]
 mod optim;
+#[cfg(feature = "alloc")]
+pub mod safetensors;
+#[cfg(feature = "alloc")]
+mod state_dict;
 
 pub use activation::{Act, Activation, Elu, Gelu, Identity, LeakyRelu, Relu, Sigmoid, Silu, Softplus, Tanh};
-pub use error::{Error, Name, Result};
+pub use error::{Error, Name, Result, Shape};
 pub use init::Init;
 pub use loss::{HalfMse, Loss};
 pub use rng::Rng;

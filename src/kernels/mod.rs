@@ -2,7 +2,7 @@
 //!
 //! Every matrix product in the crate goes through [`gemm`]; the layer math and
 //! [`Matrix`](crate::Matrix)'s product methods call nothing else. That keeps one
-//! place to replace with faster code. [`reference`] holds the obvious triple
+//! place to replace with faster code. [`mod@reference`] holds the obvious triple
 //! loop that tests compare against.
 
 // The products keep BLAS's argument list (form, m, n, k, A, B, C, accumulate):

@@ -1,0 +1,181 @@
+//! Networks to and from safetensors, with PyTorch's names.
+//!
+//! Dense layer `i` is stored as `layers.{i}.weight` (`[outputs, inputs]`, as
+//! `torch.nn.Linear`) and `layers.{i}.bias` (`[outputs]`). Loading also accepts
+//! the state_dict of an `nn.Sequential` of Linear and activation modules, whose
+//! keys are `{k}.weight` and `{k}.bias` with `k` the module's position: the
+//! Linear layers are taken in increasing `k`.
+//!
+//! ```
+//! use tinymlp::{Act, DynMlp, Init, Rng};
+//!
+//! let net = DynMlp::<f32>::from_widths(&[2, 3, 1], Act::Tanh, Act::Identity, Init::TorchDefault, &mut Rng::new(0))?;
+//! let bytes = net.to_safetensors();
+//! let back = DynMlp::<f32>::from_safetensors(&bytes, Act::Tanh, Act::Identity)?;
+//! assert_eq!(back.parameters_to_vec(), net.parameters_to_vec());
+//! # Ok::<(), tinymlp::Error>(())
+//! ```
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::error::Shape;
+use crate::safetensors::{Dtype, SafeTensors, TensorView, Writer};
+use crate::{Activation, Dense, DynMlp, Error, Layers, Mlp, Name, Result, Scalar};
+
+impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
+    /// The network's parameters as a safetensors file (`layers.{i}.weight`,
+    /// `layers.{i}.bias`), in `T`'s dtype, which PyTorch's
+    /// `safetensors.torch.load_file` reads.
+    #[must_use]
+    pub fn to_safetensors(&self) -> Vec<u8> {
+        self.to_safetensors_with_metadata(&[])
+    }
+
+    /// As [`Mlp::to_safetensors`], with `__metadata__` entries.
+    #[must_use]
+    pub fn to_safetensors_with_metadata(&self, metadata: &[(&str, &str)]) -> Vec<u8> {
+        let mut writer = Writer::new();
+        for index in 0..self.depth() {
+            let layer = self.layers().layer(index);
+            let (outputs, inputs) = (layer.outputs(), layer.inputs());
+            // Names are unique and shapes match the data by construction.
+            let added = writer
+                .add(&format!("layers.{index}.weight"), &[outputs, inputs], layer.weight())
+                .and_then(|w| w.add(&format!("layers.{index}.bias"), &[outputs], layer.bias()));
+            debug_assert!(added.is_ok(), "writing layer {index}: {added:?}");
+        }
+        for (key, value) in metadata {
+            writer.metadata(key, value);
+        }
+        writer.to_bytes()
+    }
+
+    /// Overwrites every layer's parameters from a safetensors file with
+    /// PyTorch's names: `layers.{i}.weight` and `layers.{i}.bias`, or an
+    /// `nn.Sequential`'s `{k}.weight` and `{k}.bias` with the Linear layers in
+    /// increasing `k`. F32 data loads into an f64
+    /// network exactly; F64 data into an f32 network is refused (it would round).
+    ///
+    /// # Errors
+    /// A [`Error::Safetensors`] for a malformed file; [`Error::MissingTensor`],
+    /// [`Error::UnexpectedTensor`], [`Error::LayerCount`] or
+    /// [`Error::TensorShape`] naming the first tensor that does not fit. The
+    /// network is unchanged on error.
+    pub fn load_safetensors(&mut self, bytes: &[u8]) -> Result<()> {
+        let file = SafeTensors::parse(bytes)?;
+        let layers = dense_tensors(&file)?;
+        if layers.len() != self.depth() {
+            return Err(Error::LayerCount { expected: self.depth(), found: layers.len() });
+        }
+        let mut values = Vec::with_capacity(self.parameter_count());
+        for (index, (weight, bias)) in layers.iter().enumerate() {
+            let layer = self.layers().layer(index);
+            expect_shape(weight, &[layer.outputs(), layer.inputs()])?;
+            expect_shape(bias, &[layer.outputs()])?;
+            values.extend(read_values::<T>(weight)?);
+            values.extend(read_values::<T>(bias)?);
+        }
+        self.set_parameters(&values)
+    }
+}
+
+impl<T: Scalar, A: Activation<T> + Clone> DynMlp<T, A> {
+    /// A network read from a safetensors file with PyTorch's names, its widths
+    /// inferred from the weights' shapes; `hidden` follows every layer but the
+    /// last, `output` the last.
+    ///
+    /// # Errors
+    /// As [`Mlp::load_safetensors`], and [`Error::LayersDoNotChain`] if a
+    /// layer's inputs differ from the previous layer's outputs.
+    pub fn from_safetensors(bytes: &[u8], hidden: A, output: A) -> Result<Self> {
+        let file = SafeTensors::parse(bytes)?;
+        let tensors = dense_tensors(&file)?;
+        let last = tensors.len() - 1;
+        let mut layers = Vec::with_capacity(tensors.len());
+        for (index, (weight, bias)) in tensors.iter().enumerate() {
+            let (outputs, inputs) = (weight.shape()[0], weight.shape()[1]);
+            expect_shape(bias, &[outputs])?;
+            let activation = if index == last { output.clone() } else { hidden.clone() };
+            layers.push(Dense::from_parameters(inputs, outputs, read_values(weight)?, read_values(bias)?, activation)?);
+        }
+        Mlp::try_new(layers)
+    }
+}
+
+/// The `(weight, bias)` tensors of each dense layer, in order, with weights
+/// checked to be 2-D.
+fn dense_tensors<'f, 'a>(file: &'f SafeTensors<'a>) -> Result<Vec<(&'f TensorView<'a>, &'f TensorView<'a>)>> {
+    let mut by_index: BTreeMap<usize, [Option<&TensorView<'a>>; 2]> = BTreeMap::new();
+    let mut prefix: Option<&str> = None;
+    for tensor in file.tensors() {
+        let name = tensor.name();
+        let (this_prefix, rest) = name.strip_prefix("layers.").map_or(("", name), |rest| ("layers.", rest));
+        let parsed = rest.split_once('.').and_then(|(index, kind)| {
+            let slot = match kind {
+                "weight" => 0,
+                "bias" => 1,
+                _ => return None,
+            };
+            let digits_only = !index.is_empty() && index.bytes().all(|b| b.is_ascii_digit());
+            Some((index.parse::<usize>().ok().filter(|_| digits_only)?, slot))
+        });
+        let Some((index, slot)) = parsed else {
+            return Err(Error::UnexpectedTensor { name: Name::new(name) });
+        };
+        if *prefix.get_or_insert(this_prefix) != this_prefix {
+            // Mixed "layers.{i}" and nn.Sequential names: no way to order them.
+            return Err(Error::UnexpectedTensor { name: Name::new(name) });
+        }
+        by_index.entry(index).or_default()[slot] = Some(tensor);
+    }
+    let prefix = prefix.unwrap_or("layers.");
+    if by_index.is_empty() {
+        return Err(Error::MissingTensor { name: Name::new("layers.0.weight") });
+    }
+    let mut layers = Vec::with_capacity(by_index.len());
+    for (position, (&index, &[weight, bias])) in by_index.iter().enumerate() {
+        if prefix == "layers." && index != position {
+            return Err(Error::MissingTensor { name: Name::new(&tensor_name(prefix, position, "weight")) });
+        }
+        let weight =
+            weight.ok_or_else(|| Error::MissingTensor { name: Name::new(&tensor_name(prefix, index, "weight")) })?;
+        let bias = bias.ok_or_else(|| Error::MissingTensor { name: Name::new(&tensor_name(prefix, index, "bias")) })?;
+        if weight.shape().len() != 2 {
+            return Err(Error::TensorShape {
+                tensor: Name::new(weight.name()),
+                expected: None,
+                found: Shape::of(weight.shape()),
+            });
+        }
+        layers.push((weight, bias));
+    }
+    Ok(layers)
+}
+
+fn tensor_name(prefix: &str, index: usize, kind: &str) -> String {
+    format!("{prefix}{index}.{kind}")
+}
+
+fn expect_shape(tensor: &TensorView<'_>, expected: &[usize]) -> Result<()> {
+    if tensor.shape() == expected {
+        Ok(())
+    } else {
+        Err(Error::TensorShape {
+            tensor: Name::new(tensor.name()),
+            expected: Some(Shape::of(expected)),
+            found: Shape::of(tensor.shape()),
+        })
+    }
+}
+
+/// The tensor's values as `T`: exact, so F32 widens into f64 but F64 does not
+/// narrow into f32.
+fn read_values<T: Scalar>(tensor: &TensorView<'_>) -> Result<Vec<T>> {
+    if tensor.dtype() == Dtype::F32 && Dtype::of::<T>() == Dtype::F64 {
+        return Ok(tensor.to_f64_vec().into_iter().map(T::from_f64).collect());
+    }
+    Ok(tensor.to_vec::<T>()?)
+}
