@@ -257,7 +257,17 @@ impl fmt::Display for Error {
             Error::InvalidHyperParameter { name, value, expected } => {
                 write!(f, "{name} = {value} is invalid: expected {expected}")
             }
-            Error::UnknownName { kind, name } => write!(f, "unknown {kind} name {name:?}"),
+            Error::UnknownName { kind, name } => {
+                write!(f, "unknown {kind} name {name:?}")?;
+                if *kind == "activation" {
+                    f.write_str(" (known: ")?;
+                    for (i, act) in crate::Act::ALL.iter().enumerate() {
+                        write!(f, "{}{act}", if i == 0 { "" } else { ", " })?;
+                    }
+                    f.write_str(")")?;
+                }
+                Ok(())
+            }
             Error::MissingTensor { name } => write!(f, "the file has no tensor {name:?}"),
             Error::UnexpectedTensor { name } => write!(
                 f,

@@ -44,6 +44,11 @@ pub struct Dense<T, A: ?Sized> {
 
 impl<T: Scalar, A: Activation<T>> Dense<T, A> {
     /// A layer with `inputs -> outputs` initialised by `init` from `rng`.
+    ///
+    /// # Panics
+    /// Panics if `inputs * outputs` overflows or cannot be allocated
+    /// ([`DynMlp::from_widths`](crate::DynMlp::from_widths) checks this and
+    /// returns an error instead).
     #[must_use]
     pub fn new(inputs: usize, outputs: usize, activation: A, init: Init, rng: &mut Rng) -> Self {
         let mut weight = vec![T::zero(); inputs * outputs];

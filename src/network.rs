@@ -479,13 +479,17 @@ impl<T: Scalar, A: Activation<T> + Clone> DynMlp<T, A> {
     /// ```
     ///
     /// # Errors
-    /// [`Error::InvalidWidths`] for fewer than two widths or a zero width.
+    /// [`Error::InvalidWidths`] for fewer than two widths, a zero width, or a
+    /// layer too large to address.
     pub fn from_widths(widths: &[usize], hidden: A, output: A, init: Init, rng: &mut Rng) -> Result<Self> {
         if widths.len() < 2 {
             return Err(Error::InvalidWidths { reason: "give at least an input and an output width" });
         }
         if widths.contains(&0) {
             return Err(Error::InvalidWidths { reason: "every width must be at least 1" });
+        }
+        if widths.windows(2).any(|pair| pair[0].checked_mul(pair[1]).is_none_or(|n| n > isize::MAX as usize / 8)) {
+            return Err(Error::InvalidWidths { reason: "a layer's weight count overflows memory" });
         }
         let last = widths.len() - 2;
         let layers = widths

@@ -126,6 +126,10 @@ fn widths_are_checked_for_runtime_networks() {
     let err = DynMlp::<f32>::from_widths(&[3], Act::Tanh, Act::Tanh, Init::TorchDefault, &mut rng).unwrap_err();
     assert!(matches!(err, Error::InvalidWidths { .. }));
     assert!(DynMlp::<f32>::from_widths(&[3, 0, 1], Act::Tanh, Act::Tanh, Init::TorchDefault, &mut rng).is_err());
+    for huge in [vec![1, usize::MAX, 1], vec![1 << 32, 1 << 32]] {
+        let err = DynMlp::<f32>::from_widths(&huge, Act::Tanh, Act::Tanh, Init::TorchDefault, &mut rng).unwrap_err();
+        assert!(matches!(err, Error::InvalidWidths { .. }), "{err}");
+    }
     let a = Dense::<f32, Act>::new(3, 8, Act::Tanh, Init::TorchDefault, &mut rng);
     let b = Dense::<f32, Act>::new(5, 2, Act::Tanh, Init::TorchDefault, &mut rng);
     let err = Mlp::try_new(vec![a, b]).unwrap_err();
