@@ -124,6 +124,25 @@ pub enum Error {
         /// The value.
         value: f64,
     },
+    /// Training met a NaN or infinite loss; the weights are as they were before
+    /// the step that would have used it.
+    NonFiniteLoss {
+        /// Epoch (from 0).
+        epoch: usize,
+        /// Mini-batch within the epoch (from 0).
+        batch: usize,
+        /// The loss.
+        value: f64,
+    },
+    /// A class index in a target is not below the number of classes.
+    ClassOutOfRange {
+        /// Row of the target.
+        row: usize,
+        /// The value found there.
+        value: f64,
+        /// Number of classes (the output width).
+        classes: usize,
+    },
     /// A safetensors file is malformed or unsupported.
     #[cfg(feature = "alloc")]
     Safetensors(crate::safetensors::FormatError),
@@ -286,6 +305,14 @@ impl fmt::Display for Error {
             Error::NonFinite { what, index, value } => {
                 write!(f, "{what} holds {value} at index {index}; only finite values are allowed")
             }
+            Error::NonFiniteLoss { epoch, batch, value } => write!(
+                f,
+                "the loss is {value} at epoch {epoch}, batch {batch}; training stopped before the step"
+            ),
+            Error::ClassOutOfRange { row, value, classes } => write!(
+                f,
+                "target row {row} holds class {value}, but there are {classes} classes (0..{classes})"
+            ),
             #[cfg(feature = "alloc")]
             Error::Safetensors(e) => write!(f, "safetensors: {e}"),
         }

@@ -30,9 +30,49 @@ pub enum Init {
         /// The gain (1 for sigmoid and identity, 5/3 for tanh, √2 for ReLU).
         gain: f64,
     },
+    /// `torch.nn.init.xavier_normal_(weight, gain)`: normal with standard
+    /// deviation `gain·√(2 / (fan_in + fan_out))`; biases zero.
+    XavierNormal {
+        /// The gain.
+        gain: f64,
+    },
+    /// `torch.nn.init.kaiming_uniform_`: uniform in `±gain·√(3 / fan)`; biases
+    /// zero. PyTorch's `kaiming_uniform_(w, a, mode, nonlinearity)` has
+    /// `gain = calculate_gain(nonlinearity, a)`, e.g. √2 for ReLU.
+    KaimingUniform {
+        /// The gain.
+        gain: f64,
+        /// Which fan scales the bound.
+        mode: FanMode,
+    },
+    /// `torch.nn.init.kaiming_normal_`: normal with standard deviation
+    /// `gain / √fan`; biases zero.
+    KaimingNormal {
+        /// The gain.
+        gain: f64,
+        /// Which fan scales the deviation.
+        mode: FanMode,
+    },
+    /// Every weight `weight`, every bias `bias` (`torch.nn.init.constant_`).
+    Constant {
+        /// The weights' value.
+        weight: f64,
+        /// The biases' value.
+        bias: f64,
+    },
     /// All weights and biases zero (useful in tests; a network that starts here
     /// cannot break symmetry).
     Zeros,
+}
+
+/// Which fan a Kaiming initialiser uses (PyTorch's `mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub enum FanMode {
+    /// The layer's inputs: preserves the forward pass's variance (PyTorch's default).
+    #[default]
+    FanIn,
+    /// The layer's outputs: preserves the backward pass's variance.
+    FanOut,
 }
 
 impl Init {
@@ -57,11 +97,39 @@ impl Init {
                 fill_uniform(weight, bound, rng);
                 bias.fill(T::zero());
             }
+            Init::XavierNormal { gain } => {
+                let fans = fan_in + fan_out;
+                let std = if fans > 0.0 { gain * num_traits::Float::sqrt(2.0 / fans) } else { 0.0 };
+                fill_normal(weight, std, rng);
+                bias.fill(T::zero());
+            }
+            Init::KaimingUniform { gain, mode } => {
+                let fan = if mode == FanMode::FanIn { fan_in } else { fan_out };
+                let bound = if fan > 0.0 { gain * num_traits::Float::sqrt(3.0 / fan) } else { 0.0 };
+                fill_uniform(weight, bound, rng);
+                bias.fill(T::zero());
+            }
+            Init::KaimingNormal { gain, mode } => {
+                let fan = if mode == FanMode::FanIn { fan_in } else { fan_out };
+                let std = if fan > 0.0 { gain / num_traits::Float::sqrt(fan) } else { 0.0 };
+                fill_normal(weight, std, rng);
+                bias.fill(T::zero());
+            }
+            Init::Constant { weight: w, bias: b } => {
+                weight.fill(T::from_f64(w));
+                bias.fill(T::from_f64(b));
+            }
             Init::Zeros => {
                 weight.fill(T::zero());
                 bias.fill(T::zero());
             }
         }
+    }
+}
+
+fn fill_normal<T: Scalar>(values: &mut [T], std: f64, rng: &mut Rng) {
+    for v in values {
+        *v = T::from_f64(std * rng.normal());
     }
 }
 
@@ -106,6 +174,37 @@ mod tests {
         let (_, var) = moments(&w);
         assert!((var / (bound * bound / 3.0) - 1.0).abs() < 0.05);
         assert!(b.iter().all(|&x| x == 0.0));
+    }
+
+    #[test]
+    fn normal_and_kaiming_initialisers_match_torch_moments() {
+        let (inputs, outputs) = (64, 300);
+        let n = inputs * outputs;
+        let cases = [
+            (Init::XavierNormal { gain: 2.0 }, 2.0 * (2.0 / (inputs + outputs) as f64).sqrt(), false),
+            (Init::KaimingNormal { gain: 2f64.sqrt(), mode: FanMode::FanIn }, (2.0 / inputs as f64).sqrt(), false),
+            (Init::KaimingNormal { gain: 1.0, mode: FanMode::FanOut }, 1.0 / (outputs as f64).sqrt(), false),
+            (Init::KaimingUniform { gain: 2f64.sqrt(), mode: FanMode::FanIn }, (6.0 / inputs as f64).sqrt(), true),
+        ];
+        for (seed, (init, scale, uniform)) in cases.into_iter().enumerate() {
+            let (mut w, mut b) = (vec![0.0f64; n], vec![1.0f64; outputs]);
+            init.fill(inputs, outputs, &mut w, &mut b, &mut Rng::new(seed as u64));
+            let (mean, var) = moments(&w);
+            let expected_var = if uniform { scale * scale / 3.0 } else { scale * scale };
+            assert!(mean.abs() < 0.02 * scale, "{init:?}: mean {mean}");
+            assert!((var / expected_var - 1.0).abs() < 0.04, "{init:?}: var {var} vs {expected_var}");
+            if uniform {
+                assert!(w.iter().all(|x| x.abs() <= scale));
+            } else {
+                // A normal puts ~0.27% of draws beyond 3σ.
+                let tails = w.iter().filter(|x| x.abs() > 3.0 * scale).count() as f64 / n as f64;
+                assert!((0.001..0.005).contains(&tails), "{init:?}: tails {tails}");
+            }
+            assert!(b.iter().all(|&x| x == 0.0));
+        }
+        let (mut w, mut b) = ([0.0f32; 6], [0.0f32; 3]);
+        Init::Constant { weight: 0.5, bias: -1.0 }.fill(2, 3, &mut w, &mut b, &mut Rng::new(0));
+        assert_eq!((w, b), ([0.5; 6], [-1.0; 3]));
     }
 
     #[test]

@@ -69,6 +69,8 @@ mod scalar;
 pub mod special;
 
 #[cfg(feature = "alloc")]
+mod fit;
+#[cfg(feature = "alloc")]
 mod layer;
 #[cfg(feature = "alloc")]
 mod linear;
@@ -85,11 +87,13 @@ mod state_dict;
 
 pub use activation::{Act, Activation, Elu, Gelu, Identity, LeakyRelu, Relu, Sigmoid, Silu, Softplus, Tanh};
 pub use error::{Error, Name, Result, Shape};
-pub use init::Init;
-pub use loss::{HalfMse, Loss};
+pub use init::{FanMode, Init};
+pub use loss::{Bce, BceWithLogits, CrossEntropy, CrossEntropyIndex, HalfMse, Huber, L1, Loss, Mse};
 pub use rng::Rng;
 pub use scalar::Scalar;
 
+#[cfg(feature = "alloc")]
+pub use fit::{EpochReport, Fit};
 #[cfg(feature = "alloc")]
 pub use layer::Dense;
 #[cfg(feature = "alloc")]
@@ -99,7 +103,10 @@ pub use matrix::Matrix;
 #[cfg(feature = "alloc")]
 pub use network::{DynMlp, Layers, Mlp};
 #[cfg(feature = "alloc")]
-pub use optim::{Adam, AdamConfig, Optimizer, Parameters, Sgd, SgdConfig};
+pub use optim::{
+    Adam, AdamConfig, CosineAnnealing, Exponential, Optimizer, Parameters, RmsProp, RmsPropConfig, Schedule, Sgd,
+    SgdConfig, StepDecay,
+};
 
 /// The README's Rust snippets, compiled and run as doctests.
 #[cfg(all(doctest, feature = "std"))]

@@ -421,6 +421,7 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
         if target.shape() != expected {
             return Err(Error::ShapeMismatch { op: "loss target", expected, found: target.shape() });
         }
+        loss.validate(output.as_slice(), target.as_slice(), output.cols())?;
         Ok(output)
     }
 

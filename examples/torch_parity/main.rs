@@ -32,10 +32,14 @@ usage: torch_parity --model M.safetensors --data D.safetensors --out O.safetenso
   --activation NAME         after every hidden layer (default: sigmoid); one of identity, sigmoid,
                             tanh, relu, leaky_relu, elu, silu, softplus, gelu (torch's defaults)
   --output-activation NAME  after the last layer (default: the --activation)
-  --loss NAME               default (no flag): 0.5 * mean((output - y)^2)
-  --optimizer NAME          sgd or adam (torch.optim, torch's defaults), with --lr and --steps
-  --momentum F, --nesterov  sgd only
-  --weight-decay F          L2 penalty (sgd, adam)
+  --loss NAME               default (no flag): 0.5 * mean((output - y)^2); or, as
+                            torch.nn.functional with mean reduction: mse, l1, huber (delta 1),
+                            bce, bce_with_logits, cross_entropy (y: class probabilities)
+  --optimizer NAME          sgd, adam, adamw or rmsprop (torch.optim with torch's defaults),
+                            with --lr and --steps
+  --momentum F              sgd and rmsprop
+  --nesterov                sgd only (needs --momentum > 0)
+  --weight-decay F          sgd, adam, rmsprop: L2 penalty (default 0); adamw: decoupled (default 0.01)
 
 exit codes: 0 success, 2 bad command line, 1 bad or unreadable files (or a non-finite loss)";
 

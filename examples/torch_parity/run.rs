@@ -5,7 +5,10 @@
 use std::fmt;
 
 use tinymlp::safetensors::{Dtype, SafeTensors, TensorView, Writer};
-use tinymlp::{Act, Adam, AdamConfig, DynMlp, HalfMse, Matrix, Optimizer, Scalar, Sgd, SgdConfig};
+use tinymlp::{
+    Act, Adam, AdamConfig, Bce, BceWithLogits, CrossEntropy, DynMlp, HalfMse, Huber, L1, Loss, Matrix, Mse, Optimizer,
+    RmsProp, RmsPropConfig, Scalar, Sgd, SgdConfig,
+};
 
 /// What the user asked for on the command line.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,25 +23,33 @@ pub struct Options {
     pub activation: Act,
     /// `--output-activation`, after the last layer.
     pub output_activation: Act,
+    /// `--loss`, or `None` for the default 0.5·mean squared error.
+    pub loss: Option<String>,
     /// `--optimizer` with its settings, if given.
     pub optimizer: Option<OptimizerChoice>,
 }
 
+/// The losses `--loss` accepts, as torch.nn.functional names.
+pub const LOSSES: [&str; 6] = ["mse", "l1", "huber", "bce", "bce_with_logits", "cross_entropy"];
+
+/// The optimizers `--optimizer` accepts, as torch.optim names (lower case).
+pub const OPTIMIZERS: [&str; 4] = ["sgd", "adam", "adamw", "rmsprop"];
+
 /// An optimizer and its hyper-parameters (torch's defaults for absent flags).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OptimizerChoice {
-    /// `sgd` or `adam`.
+    /// One of [`OPTIMIZERS`].
     pub name: String,
     /// `--lr`.
     pub lr: f64,
     /// `--steps`.
     pub steps: u64,
-    /// `--momentum` (sgd only).
+    /// `--momentum` (sgd and rmsprop).
     pub momentum: f64,
     /// `--nesterov` (sgd only).
     pub nesterov: bool,
-    /// `--weight-decay`.
-    pub weight_decay: f64,
+    /// `--weight-decay`, if given (adamw's default is 0.01, the others' 0).
+    pub weight_decay: Option<f64>,
 }
 
 /// Why the tool stopped: a usage error (exit code 2) or a data error (exit code 1).
@@ -118,11 +129,16 @@ pub fn parse_args(args: &[String]) -> Result<Options, ToolError> {
         Some(name) => parse_activation("--output-activation", name)?,
         None => activation,
     };
-    if let Some(loss) = get("--loss") {
-        return Err(usage(format!(
-            "--loss {loss}: only the default loss (0.5·mean squared error, no --loss flag) is available yet"
-        )));
-    }
+    let loss = match get("--loss") {
+        Some(name) if LOSSES.contains(&name) => Some(name.to_owned()),
+        Some(name) => {
+            return Err(usage(format!(
+                "--loss {name:?}: unknown loss (known: {}; without --loss: 0.5·mean squared error)",
+                LOSSES.join(", ")
+            )));
+        }
+        None => None,
+    };
     let optimizer = match get("--optimizer") {
         Some(name) => Some(parse_optimizer(name, &get, has("--nesterov"))?),
         None => {
@@ -140,6 +156,7 @@ pub fn parse_args(args: &[String]) -> Result<Options, ToolError> {
         out: required("--out")?,
         activation,
         output_activation,
+        loss,
         optimizer,
     })
 }
@@ -156,12 +173,8 @@ fn parse_optimizer<'a>(
     get: &dyn Fn(&str) -> Option<&'a str>,
     nesterov: bool,
 ) -> Result<OptimizerChoice, ToolError> {
-    match name {
-        "sgd" | "adam" => {}
-        "adamw" | "rmsprop" => {
-            return Err(usage(format!("--optimizer {name}: not available yet (available: sgd, adam)")));
-        }
-        other => return Err(usage(format!("--optimizer {other:?}: unknown optimizer (known: sgd, adam)"))),
+    if !OPTIMIZERS.contains(&name) {
+        return Err(usage(format!("--optimizer {name:?}: unknown optimizer (known: {})", OPTIMIZERS.join(", "))));
     }
     let lr = number("--lr", get("--lr").ok_or_else(|| usage("--optimizer needs --lr"))?)?;
     let steps_text = get("--steps").ok_or_else(|| usage("--optimizer needs --steps"))?;
@@ -169,9 +182,12 @@ fn parse_optimizer<'a>(
         .parse::<u64>()
         .map_err(|_| usage(format!("--steps {steps_text:?}: expected a whole number >= 0")))?;
     let momentum = get("--momentum").map(|v| number("--momentum", v)).transpose()?;
-    let weight_decay = get("--weight-decay").map(|v| number("--weight-decay", v)).transpose()?.unwrap_or(0.0);
-    if name == "adam" && (momentum.is_some() || nesterov) {
-        return Err(usage("--momentum and --nesterov apply to --optimizer sgd, not adam"));
+    let weight_decay = get("--weight-decay").map(|v| number("--weight-decay", v)).transpose()?;
+    if momentum.is_some() && !matches!(name, "sgd" | "rmsprop") {
+        return Err(usage(format!("--momentum applies to --optimizer sgd or rmsprop, not {name}")));
+    }
+    if nesterov && name != "sgd" {
+        return Err(usage(format!("--nesterov applies to --optimizer sgd, not {name}")));
     }
     let momentum = momentum.unwrap_or(0.0);
     if nesterov && momentum <= 0.0 {
@@ -222,9 +238,10 @@ fn run_typed<T: Scalar>(options: &Options, model_bytes: &[u8], data_bytes: &[u8]
     }
     let (x, y) = read_data::<T>(options, data_bytes, net.inputs(), net.outputs())?;
 
+    let loss_fn = loss_function::<T>(options.loss.as_deref());
     net.zero_grad();
     let output = net.forward(&x).clone();
-    let loss = net.backward_loss(&HalfMse, &y).map_err(|e| data(e.to_string()))?;
+    let loss = net.backward_loss(loss_fn.as_ref(), &y).map_err(|e| data(format!("loss: {e}")))?;
     let mut writer = Writer::new();
     let add = |writer: &mut Writer, name: &str, shape: &[usize], values: &[T]| {
         writer.add(name, shape, values).map(|_| ()).map_err(|e| data(format!("writing {name}: {e}")))
@@ -241,7 +258,7 @@ fn run_typed<T: Scalar>(options: &Options, model_bytes: &[u8], data_bytes: &[u8]
         add(&mut writer, &format!("layers.{index}.bias.grad"), &[layer.outputs()], layer.bias_grad())?;
     }
     if let Some(choice) = options.optimizer.as_ref().filter(|c| c.steps > 0) {
-        train(&mut net, choice, &x, &y)?;
+        train(&mut net, choice, loss_fn.as_ref(), &x, &y)?;
         for (index, layer) in net.layers().iter().enumerate() {
             add(&mut writer, &format!("layers.{index}.weight"), &[layer.outputs(), layer.inputs()], layer.weight())?;
             add(&mut writer, &format!("layers.{index}.bias"), &[layer.outputs()], layer.bias())?;
@@ -250,32 +267,56 @@ fn run_typed<T: Scalar>(options: &Options, model_bytes: &[u8], data_bytes: &[u8]
     Ok(writer.to_bytes())
 }
 
+/// The loss `--loss` names (validated by [`parse_args`]), or the exercise's.
+fn loss_function<T: Scalar>(name: Option<&str>) -> Box<dyn Loss<T>> {
+    match name {
+        Some("mse") => Box::new(Mse),
+        Some("l1") => Box::new(L1),
+        Some("huber") => Box::new(Huber::default()),
+        Some("bce") => Box::new(Bce),
+        Some("bce_with_logits") => Box::new(BceWithLogits),
+        Some("cross_entropy") => Box::new(CrossEntropy),
+        _ => Box::new(HalfMse),
+    }
+}
+
 /// `steps` full-batch steps: zero_grad, forward, loss, backward, update.
 fn train<T: Scalar>(
     net: &mut DynMlp<T>,
     choice: &OptimizerChoice,
+    loss: &dyn Loss<T>,
     x: &Matrix<T>,
     y: &Matrix<T>,
 ) -> Result<(), ToolError> {
     let invalid = |e: tinymlp::Error| usage(format!("--optimizer {}: {e}", choice.name));
-    if choice.name == "adam" {
-        let config = AdamConfig { lr: choice.lr, weight_decay: choice.weight_decay, ..AdamConfig::default() };
-        steps(net, &mut Adam::new(config).map_err(invalid)?, choice.steps, x, y)
-    } else {
-        let config = SgdConfig {
-            lr: choice.lr,
-            momentum: choice.momentum,
-            nesterov: choice.nesterov,
-            weight_decay: choice.weight_decay,
-            ..SgdConfig::default()
-        };
-        steps(net, &mut Sgd::with_config(config).map_err(invalid)?, choice.steps, x, y)
+    let (lr, count) = (choice.lr, choice.steps);
+    let weight_decay = choice.weight_decay.unwrap_or(0.0);
+    match choice.name.as_str() {
+        "adam" => {
+            let config = AdamConfig { lr, weight_decay, ..AdamConfig::default() };
+            steps(net, &mut Adam::new(config).map_err(invalid)?, loss, count, x, y)
+        }
+        "adamw" => {
+            let weight_decay = choice.weight_decay.unwrap_or(AdamConfig::adamw().weight_decay);
+            let config = AdamConfig { lr, weight_decay, ..AdamConfig::adamw() };
+            steps(net, &mut Adam::new(config).map_err(invalid)?, loss, count, x, y)
+        }
+        "rmsprop" => {
+            let config = RmsPropConfig { lr, weight_decay, momentum: choice.momentum, ..RmsPropConfig::default() };
+            steps(net, &mut RmsProp::new(config).map_err(invalid)?, loss, count, x, y)
+        }
+        _ => {
+            let (momentum, nesterov) = (choice.momentum, choice.nesterov);
+            let config = SgdConfig { lr, momentum, nesterov, weight_decay, ..SgdConfig::default() };
+            steps(net, &mut Sgd::with_config(config).map_err(invalid)?, loss, count, x, y)
+        }
     }
 }
 
 fn steps<T: Scalar, O: Optimizer<T>>(
     net: &mut DynMlp<T>,
     optimizer: &mut O,
+    loss: &dyn Loss<T>,
     count: u64,
     x: &Matrix<T>,
     y: &Matrix<T>,
@@ -283,9 +324,9 @@ fn steps<T: Scalar, O: Optimizer<T>>(
     for step in 1..=count {
         net.zero_grad();
         net.forward(x);
-        let loss = net.backward_loss(&HalfMse, y).map_err(|e| data(e.to_string()))?;
-        if !loss.is_finite() {
-            return Err(data(format!("step {step}: the loss is {loss}; stopping before it reaches the weights")));
+        let value = net.backward_loss(loss, y).map_err(|e| data(format!("step {step}: {e}")))?;
+        if !value.is_finite() {
+            return Err(data(format!("step {step}: the loss is {value}; stopping before it reaches the weights")));
         }
         optimizer.step(net).map_err(|e| data(e.to_string()))?;
     }

@@ -2,7 +2,7 @@
 
 use alloc::vec::Vec;
 
-use super::{Optimizer, Parameters, check_range, moment_buffers};
+use super::{Optimizer, Parameters, check_range, lerp, moment_buffers};
 use crate::{Result, Scalar};
 
 /// Adam's hyper-parameters; `Default` is PyTorch's default.
@@ -16,13 +16,33 @@ pub struct AdamConfig {
     pub beta2: f64,
     /// Added to the denominator (default 1e-8).
     pub eps: f64,
-    /// L2 penalty added to the gradient, as torch's Adam (default 0).
+    /// Weight decay (default 0): an L2 penalty added to the gradient, or, with
+    /// `decoupled_weight_decay`, a shrinking of the weights (AdamW).
     pub weight_decay: f64,
+    /// Decoupled weight decay `p ← p·(1 - lr·weight_decay)` before the update,
+    /// as `torch.optim.AdamW` (and Adam's `decoupled_weight_decay=True`).
+    pub decoupled_weight_decay: bool,
+}
+
+impl AdamConfig {
+    /// `torch.optim.AdamW`'s defaults: Adam's, with decoupled weight decay 0.01.
+    ///
+    /// ```
+    /// use tinymlp::{Adam, AdamConfig};
+    ///
+    /// let adamw = Adam::<f32>::new(AdamConfig { lr: 0.01, ..AdamConfig::adamw() })?;
+    /// assert_eq!(adamw.config().weight_decay, 0.01);
+    /// # Ok::<(), tinymlp::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn adamw() -> Self {
+        Self { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01, decoupled_weight_decay: true }
+    }
 }
 
 impl Default for AdamConfig {
     fn default() -> Self {
-        Self { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 }
+        Self { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, decoupled_weight_decay: false }
     }
 }
 
@@ -30,7 +50,8 @@ impl Default for AdamConfig {
 ///
 /// ```text
 /// t ← t + 1
-/// g ← grad + weight_decay · p
+/// p ← p·(1 - lr·weight_decay)          (AdamW: decoupled_weight_decay)
+/// g ← grad + weight_decay · p          (Adam: otherwise)
 /// m ← m + (1 - β1)(g - m)            (torch: exp_avg.lerp_(grad, 1 - β1))
 /// v ← β2·v + (1 - β2)·g²
 /// p ← p - lr/(1 - β1^t) · m / (√v / √(1 - β2^t) + ε)
@@ -60,7 +81,7 @@ impl<T: Scalar> Adam<T> {
     /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) (as torch raises ValueError) if `lr` or
     /// `eps` is negative, or a beta is outside `[0, 1)`.
     pub fn new(config: AdamConfig) -> Result<Self> {
-        let AdamConfig { lr, beta1, beta2, eps, weight_decay } = config;
+        let AdamConfig { lr, beta1, beta2, eps, weight_decay, .. } = config;
         check_range("lr", lr, (0.0..f64::INFINITY).contains(&lr), "a finite value >= 0")?;
         let decay_ok = (0.0..f64::INFINITY).contains(&weight_decay);
         check_range("weight_decay", weight_decay, decay_ok, "a finite value >= 0")?;
@@ -103,28 +124,41 @@ impl<T: Scalar> Optimizer<T> for Adam<T> {
         moment_buffers(&mut self.first_moment, params)?;
         moment_buffers(&mut self.second_moment, params)?;
         self.steps += 1;
-        let AdamConfig { lr, beta1, beta2, eps, weight_decay } = self.config;
-        let decay = T::from_f64(weight_decay);
-        // As torch, the scalar factors are computed in f64 (Python floats).
-        let t = i32::try_from(self.steps).unwrap_or(i32::MAX);
-        let bias_correction1 = 1.0 - num_traits::Float::powi(beta1, t);
-        let bias_correction2 = 1.0 - num_traits::Float::powi(beta2, t);
+        let AdamConfig { lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay } = self.config;
+        // As torch, the scalar factors are computed in f64 (Python floats,
+        // with `**` as pow).
+        let t = self.steps as f64;
+        let bias_correction1 = 1.0 - num_traits::Float::powf(beta1, t);
+        let bias_correction2 = 1.0 - num_traits::Float::powf(beta2, t);
         let minus_step_size = T::from_f64(-(lr / bias_correction1));
         let bias_correction2_sqrt = T::from_f64(num_traits::Float::sqrt(bias_correction2));
         let lerp_weight = T::from_f64(1.0 - beta1);
         let (beta2, one_minus_beta2, eps) = (T::from_f64(beta2), T::from_f64(1.0 - beta2), T::from_f64(eps));
+        let coupled_decay = (weight_decay != 0.0 && !decoupled_weight_decay).then(|| T::from_f64(weight_decay));
+        let shrink = (weight_decay != 0.0 && decoupled_weight_decay).then(|| T::from_f64(1.0 - lr * weight_decay));
         let mut tensors = self.first_moment.iter_mut().zip(self.second_moment.iter_mut());
         params.visit_parameters(&mut |values, grads| {
             let Some((m, v)) = tensors.next() else { return };
             for (((p, &grad), m), v) in values.iter_mut().zip(grads).zip(m.iter_mut()).zip(v.iter_mut()) {
-                let g = if weight_decay != 0.0 { grad + decay * *p } else { grad };
-                *m = *m + lerp_weight * (g - *m);
+                if let Some(shrink) = shrink {
+                    *p = *p * shrink;
+                }
+                let g = coupled_decay.map_or(grad, |decay| grad + decay * *p);
+                *m = lerp(*m, g, lerp_weight);
                 *v = *v * beta2 + one_minus_beta2 * g * g;
                 let denom = v.sqrt() / bias_correction2_sqrt + eps;
                 *p = *p + minus_step_size * (*m / denom);
             }
         });
         Ok(())
+    }
+
+    fn lr(&self) -> f64 {
+        self.config.lr
+    }
+
+    fn set_lr(&mut self, lr: f64) {
+        self.config.lr = lr;
     }
 }
 

@@ -1,12 +1,18 @@
 //! Optimizers: anything that updates [`Parameters`] from their gradients.
 //!
-//! [`Sgd`] and [`Adam`] follow `torch.optim` exactly, including its defaults
-//! and the order of its floating-point operations where that matters.
+//! [`Sgd`], [`Adam`] (and AdamW through [`AdamConfig::adamw`]) and [`RmsProp`]
+//! follow `torch.optim` exactly, including its defaults and the order of its
+//! floating-point operations where that matters. [`Schedule`]s change the
+//! learning rate between epochs.
 
 mod adam;
+mod rmsprop;
+mod schedule;
 mod sgd;
 
 pub use adam::{Adam, AdamConfig};
+pub use rmsprop::{RmsProp, RmsPropConfig};
+pub use schedule::{CosineAnnealing, Exponential, Schedule, StepDecay};
 pub use sgd::{Sgd, SgdConfig};
 
 use alloc::vec::Vec;
@@ -31,6 +37,12 @@ pub trait Optimizer<T: Scalar> {
     /// shapes differ from those the optimizer's state was built for; nothing is
     /// updated then.
     fn step<P: Parameters<T> + ?Sized>(&mut self, params: &mut P) -> Result<()>;
+
+    /// The current learning rate.
+    fn lr(&self) -> f64;
+
+    /// Changes the learning rate (for [`Schedule`]s); the state is kept.
+    fn set_lr(&mut self, lr: f64);
 }
 
 /// Creates per-tensor state buffers (zeros, one per parameter tensor) on first
@@ -59,6 +71,16 @@ pub(crate) fn moment_buffers<T: Scalar, P: Parameters<T> + ?Sized>(
     match mismatch {
         Some((expected, found)) => Err(Error::ParameterCount { expected, found }),
         None => Ok(()),
+    }
+}
+
+/// `torch.lerp(start, end, weight)` exactly as PyTorch's CPU kernel computes
+/// it (two formulas, for accuracy on either side of 0.5).
+pub(crate) fn lerp<T: Scalar>(start: T, end: T, weight: T) -> T {
+    if weight.abs() < T::from_f64(0.5) {
+        start + weight * (end - start)
+    } else {
+        end - (end - start) * (T::one() - weight)
     }
 }
 

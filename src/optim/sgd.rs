@@ -124,4 +124,12 @@ impl<T: Scalar> Optimizer<T> for Sgd<T> {
         });
         Ok(())
     }
+
+    fn lr(&self) -> f64 {
+        self.config.lr
+    }
+
+    fn set_lr(&mut self, lr: f64) {
+        self.config.lr = lr;
+    }
 }

@@ -1,6 +1,15 @@
-//! Loss functions: the [`Loss`] trait and the exercise's [`HalfMse`].
+//! Loss functions: the [`Loss`] trait, the exercise's [`HalfMse`], and
+//! PyTorch's regression and classification losses (mean reduction).
+//!
+//! Every built-in is finite for finite inputs, including logits of ±1e4.
 
-use crate::Scalar;
+mod classification;
+mod regression;
+
+pub use classification::{Bce, BceWithLogits, CrossEntropy, CrossEntropyIndex};
+pub use regression::{Huber, L1, Mse};
+
+use crate::{Result, Scalar};
 
 /// A loss over a batch: its value and its gradient with respect to the
 /// network's output.
@@ -26,10 +35,26 @@ pub trait Loss<T: Scalar> {
     fn gradient(&self, output: &[T], target: &[T], width: usize, grad: &mut [T]);
 
     /// Columns the target has for an output of `output_width` columns (the
-    /// same by default; a class-index target would have one).
+    /// same by default; a class-index target has one).
     fn target_width(&self, output_width: usize) -> usize {
         output_width
     }
+
+    /// Checks values the loss is undefined for, before anything is computed
+    /// (BCE needs outputs in [0, 1]; class indices must name a class). The
+    /// shapes are already checked.
+    ///
+    /// # Errors
+    /// An [`Error`](crate::Error) naming the offending value.
+    fn validate(&self, output: &[T], target: &[T], width: usize) -> Result<()> {
+        let _ = (output, target, width);
+        Ok(())
+    }
+}
+
+/// `1/n` for the mean over `n` values.
+pub(crate) fn inverse_count<T: Scalar>(n: usize) -> T {
+    T::one() / T::from_f64(n as f64)
 }
 
 /// The exercise's loss: `0.5 · mean((output - target)²)` over all elements.
@@ -47,7 +72,7 @@ impl<T: Scalar> Loss<T> for HalfMse {
     }
 
     fn gradient(&self, output: &[T], target: &[T], _width: usize, grad: &mut [T]) {
-        let scale = T::one() / T::from_f64(output.len() as f64);
+        let scale = inverse_count::<T>(output.len());
         for ((g, &o), &t) in grad.iter_mut().zip(output).zip(target) {
             *g = (o - t) * scale;
         }

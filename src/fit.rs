@@ -1,0 +1,293 @@
+//! [`Fit`]: mini-batch training of an [`Mlp`] with any [`Optimizer`] and any
+//! [`Loss`], with a report after every epoch.
+//!
+//! Each step is PyTorch's loop: `zero_grad`, forward on the batch,
+//! `backward_loss`, optimizer step. Batches follow `DataLoader(batch_size,
+//! shuffle, drop_last=False)`: the last, partial batch is kept, and the sample
+//! order is reshuffled every epoch from a seed, identically on every platform.
+
+use alloc::vec::Vec;
+use core::ops::ControlFlow;
+use core::time::Duration;
+
+use crate::{Error, Layers, Loss, Matrix, Mlp, Name, Optimizer, Result, Rng, Scalar};
+
+/// How to train: epochs, batch size, shuffling, validation data. [`Fit::run`]
+/// trains a network with it.
+///
+/// ```
+/// use core::ops::ControlFlow;
+/// use tinymlp::{Adam, Fit, HalfMse, Identity, Linear, Matrix, Mlp, Rng, Tanh};
+///
+/// let mut rng = Rng::new(0);
+/// let mut net = Mlp::new((Linear::<f64, 1, 16, Tanh>::new(&mut rng), Linear::<f64, 16, 1, Identity>::new(&mut rng)));
+/// let x = Matrix::from_fn(64, 1, |i, _| i as f64 / 63.0);
+/// let y = Matrix::from_fn(64, 1, |i, _| (3.0 * i as f64 / 63.0).sin());
+/// let xv = Matrix::from_fn(16, 1, |i, _| (i as f64 + 0.5) / 16.0);
+/// let yv = Matrix::from_fn(16, 1, |i, _| (3.0 * (i as f64 + 0.5) / 16.0).sin());
+/// let mut adam = Adam::with_lr(0.01)?;
+///
+/// let history = Fit::new(300, 16).seed(7).validation(&xv, &yv).run(&mut net, &mut adam, &HalfMse, &x, &y, |report, _net| {
+///     // Stop as soon as the validation loss is small enough.
+///     match report.validation_loss {
+///         Some(loss) if loss < 1e-4 => ControlFlow::Break(()),
+///         _ => ControlFlow::Continue(()),
+///     }
+/// })?;
+/// assert!(history.len() <= 300);
+/// assert!(history.last().unwrap().train_loss < history[0].train_loss / 10.0);
+/// # Ok::<(), tinymlp::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+#[must_use = "a Fit trains nothing until `run` is called"]
+pub struct Fit<'v, T: Scalar> {
+    epochs: usize,
+    batch_size: usize,
+    shuffle: bool,
+    seed: u64,
+    validation: Option<(&'v Matrix<T>, &'v Matrix<T>)>,
+}
+
+/// What one epoch of [`Fit::run`] measured; the history holds one per
+/// completed epoch.
+///
+/// Losses have the network's element type, as [`Mlp::loss`] returns them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct EpochReport<T> {
+    /// The epoch, from 0.
+    pub epoch: usize,
+    /// The mean over the epoch's samples of the loss of the batch each sample
+    /// was in: `Σ loss_b · rows_b / rows`, summed in f64 (so a smaller last
+    /// batch counts for less), each `loss_b` taken before its optimizer step.
+    pub train_loss: T,
+    /// The loss on the whole validation set after the epoch's last step, if
+    /// validation data was given.
+    pub validation_loss: Option<T>,
+    /// Time since [`Fit::run`] started; `None` without the `std` feature (or on
+    /// `wasm32-unknown-unknown`, which has no clock).
+    pub elapsed: Option<Duration>,
+}
+
+/// History capacity reserved up front, so that pushing a report allocates
+/// nothing in ordinary runs, without reserving for `epochs = usize::MAX`.
+const RESERVED_EPOCHS: usize = 1024;
+
+impl<'v, T: Scalar> Fit<'v, T> {
+    /// `epochs` passes over the data in batches of `batch_size` rows, shuffled
+    /// with seed 0 and without validation data. A `batch_size` above the number
+    /// of rows means one batch of all of them.
+    pub fn new(epochs: usize, batch_size: usize) -> Self {
+        Self { epochs, batch_size, shuffle: true, seed: 0, validation: None }
+    }
+
+    /// Seeds the shuffling (default 0); the same seed gives the same order on
+    /// every platform.
+    pub fn seed(self, seed: u64) -> Self {
+        Self { seed, ..self }
+    }
+
+    /// Whether to reshuffle the samples every epoch (default `true`); off, the
+    /// batches take the rows in order.
+    pub fn shuffle(self, shuffle: bool) -> Self {
+        Self { shuffle, ..self }
+    }
+
+    /// Data to compute [`EpochReport::validation_loss`] on after every epoch.
+    pub fn validation(self, x: &'v Matrix<T>, y: &'v Matrix<T>) -> Self {
+        Self { validation: Some((x, y)), ..self }
+    }
+
+    /// Trains `net` on inputs `x` and targets `y` (one sample per row), calling
+    /// `on_epoch` with each epoch's report and the network; it returns
+    /// [`ControlFlow::Break`] to stop early. Returns the reports of the
+    /// completed epochs.
+    ///
+    /// The validation loss comes from a forward pass, so afterwards
+    /// [`Mlp::output`] holds the validation output; gradients hold the last
+    /// training batch's. After the first epoch no step allocates.
+    ///
+    /// # Errors
+    /// Before anything changes: [`Error::ShapeMismatch`] if `x` does not have
+    /// [`Mlp::inputs`] columns or `y` is not `x.rows() x loss.target_width(outputs)`
+    /// (likewise for the validation data), [`Error::EmptyBatch`] if either has
+    /// no rows, [`Error::InvalidHyperParameter`] for a batch size of 0.
+    ///
+    /// During training, with the weights as they were before the failing step:
+    /// [`Error::NonFiniteLoss`] for a NaN or infinite batch loss,
+    /// [`Error::NonFinite`] naming the first NaN or infinite gradient (e.g.
+    /// `"gradient of layer 1 weight"`) when the loss is finite, and any error
+    /// of the loss's [`validate`](Loss::validate) (such as a class index out of
+    /// range) or of the optimizer's step.
+    pub fn run<L, O, F, C>(
+        &self,
+        net: &mut Mlp<T, L>,
+        optimizer: &mut O,
+        loss: &F,
+        x: &Matrix<T>,
+        y: &Matrix<T>,
+        mut on_epoch: C,
+    ) -> Result<Vec<EpochReport<T>>>
+    where
+        L: Layers<T>,
+        O: Optimizer<T>,
+        F: Loss<T> + ?Sized,
+        C: FnMut(&EpochReport<T>, &Mlp<T, L>) -> ControlFlow<()>,
+    {
+        self.check(net, loss, x, y)?;
+        let rows = x.rows();
+        let batch_size = self.batch_size.min(rows);
+        // Every buffer is made here; the loop only reshapes them within their capacity.
+        let mut order: Vec<usize> = (0..rows).collect();
+        let mut batch_x = Matrix::zeros(batch_size, x.cols());
+        let mut batch_y = Matrix::zeros(batch_size, y.cols());
+        let mut history = Vec::with_capacity(self.epochs.min(RESERVED_EPOCHS));
+        let mut rng = Rng::new(self.seed);
+        let clock = Clock::start();
+        for epoch in 0..self.epochs {
+            if self.shuffle {
+                // A fresh permutation of 0..rows every epoch, as PyTorch's
+                // RandomSampler: the order depends on the seed and epoch only.
+                order.iter_mut().enumerate().for_each(|(i, slot)| *slot = i);
+                rng.shuffle(&mut order);
+            }
+            let mut weighted_sum = 0.0f64;
+            for (batch, indices) in order.chunks(batch_size).enumerate() {
+                gather(x, indices, &mut batch_x);
+                gather(y, indices, &mut batch_y);
+                let value = train_step(net, optimizer, loss, &batch_x, &batch_y, (epoch, batch))?;
+                weighted_sum += value.to_f64() * indices.len() as f64;
+            }
+            let validation_loss = match self.validation {
+                Some((xv, yv)) => {
+                    net.try_forward(xv)?;
+                    Some(net.loss(loss, yv)?)
+                }
+                None => None,
+            };
+            let train_loss = T::from_f64(weighted_sum / rows as f64);
+            let report = EpochReport { epoch, train_loss, validation_loss, elapsed: clock.elapsed() };
+            history.push(report);
+            if on_epoch(&report, net).is_break() {
+                break;
+            }
+        }
+        Ok(history)
+    }
+
+    /// Checks everything that can be checked before the first step.
+    fn check<L: Layers<T>, F: Loss<T> + ?Sized>(
+        &self,
+        net: &Mlp<T, L>,
+        loss: &F,
+        x: &Matrix<T>,
+        y: &Matrix<T>,
+    ) -> Result<()> {
+        let target_width = loss.target_width(net.outputs());
+        let mut sets = [Some((x, y, "fit inputs", "fit targets", "fit")), None];
+        if let Some((xv, yv)) = self.validation {
+            sets[1] = Some((xv, yv, "fit validation inputs", "fit validation targets", "fit validation"));
+        }
+        for (x, y, x_op, y_op, op) in sets.into_iter().flatten() {
+            if x.cols() != net.inputs() {
+                return Err(Error::ShapeMismatch { op: x_op, expected: (x.rows(), net.inputs()), found: x.shape() });
+            }
+            if y.shape() != (x.rows(), target_width) {
+                return Err(Error::ShapeMismatch { op: y_op, expected: (x.rows(), target_width), found: y.shape() });
+            }
+            if x.rows() == 0 {
+                return Err(Error::EmptyBatch { op });
+            }
+        }
+        if self.batch_size == 0 {
+            return Err(Error::InvalidHyperParameter { name: "batch_size", value: 0.0, expected: "at least 1" });
+        }
+        Ok(())
+    }
+}
+
+/// One training step on a batch; returns its loss, which is finite. `at` is
+/// (epoch, batch), for the error.
+fn train_step<T, L, O, F>(
+    net: &mut Mlp<T, L>,
+    optimizer: &mut O,
+    loss: &F,
+    x: &Matrix<T>,
+    y: &Matrix<T>,
+    (epoch, batch): (usize, usize),
+) -> Result<T>
+where
+    T: Scalar,
+    L: Layers<T>,
+    O: Optimizer<T>,
+    F: Loss<T> + ?Sized,
+{
+    net.zero_grad();
+    net.try_forward(x)?;
+    let value = net.backward_loss(loss, y)?;
+    // The loss is known before the step, so a bad one leaves the weights alone.
+    if !value.is_finite() {
+        return Err(Error::NonFiniteLoss { epoch, batch, value: value.to_f64() });
+    }
+    // Overflow in backward can give infinite or NaN gradients under a finite
+    // loss; stepping on them would spoil every weight they touch.
+    check_gradients(net)?;
+    optimizer.step(net)?;
+    Ok(value)
+}
+
+/// The first NaN or infinite gradient, as an error naming its layer and tensor.
+fn check_gradients<T: Scalar, L: Layers<T>>(net: &Mlp<T, L>) -> Result<()> {
+    for index in 0..net.depth() {
+        let layer = net.layers().layer(index);
+        for (tensor, grads) in [("weight", layer.weight_grad()), ("bias", layer.bias_grad())] {
+            if let Some(at) = grads.iter().position(|g| !g.is_finite()) {
+                // Only on this error path, so the format's allocation does not matter.
+                let what = alloc::format!("gradient of layer {index} {tensor}");
+                return Err(Error::NonFinite { what: Name::new(&what), index: at, value: grads[at].to_f64() });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Copies rows `indices` of `source` into `batch`, in that order.
+fn gather<T: Scalar>(source: &Matrix<T>, indices: &[usize], batch: &mut Matrix<T>) {
+    batch.reshape_for(indices.len(), source.cols());
+    for (k, &i) in indices.iter().enumerate() {
+        batch.row_mut(k).copy_from_slice(source.row(i));
+    }
+}
+
+/// Time since training started, where the platform has a clock.
+#[cfg(all(feature = "std", not(all(target_arch = "wasm32", target_os = "unknown"))))]
+struct Clock(std::time::Instant);
+
+#[cfg(all(feature = "std", not(all(target_arch = "wasm32", target_os = "unknown"))))]
+impl Clock {
+    fn start() -> Self {
+        Self(std::time::Instant::now())
+    }
+
+    #[allow(clippy::unnecessary_wraps)] // the clockless version returns None
+    fn elapsed(&self) -> Option<Duration> {
+        Some(self.0.elapsed())
+    }
+}
+
+/// Without `std` (or on `wasm32-unknown-unknown`, where `Instant::now` panics)
+/// there is no clock.
+#[cfg(not(all(feature = "std", not(all(target_arch = "wasm32", target_os = "unknown")))))]
+struct Clock;
+
+#[cfg(not(all(feature = "std", not(all(target_arch = "wasm32", target_os = "unknown")))))]
+impl Clock {
+    fn start() -> Self {
+        Self
+    }
+
+    #[allow(clippy::unused_self)] // the same signature as the clock's
+    fn elapsed(&self) -> Option<Duration> {
+        None
+    }
+}

@@ -1,0 +1,202 @@
+//! RMSprop, exactly as `torch.optim.RMSprop` (single-tensor CPU path).
+
+use alloc::vec::Vec;
+
+use super::{Optimizer, Parameters, check_range, lerp, moment_buffers};
+use crate::{Result, Scalar};
+
+/// RMSprop's hyper-parameters; `Default` is PyTorch's default.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RmsPropConfig {
+    /// Learning rate (default 1e-2).
+    pub lr: f64,
+    /// Decay of the squared-gradient average (default 0.99).
+    pub alpha: f64,
+    /// Added to the denominator (default 1e-8).
+    pub eps: f64,
+    /// L2 penalty added to the gradient (default 0).
+    pub weight_decay: f64,
+    /// Momentum factor (default 0: none).
+    pub momentum: f64,
+    /// Normalise by the estimated variance instead of the raw second moment
+    /// (default off).
+    pub centered: bool,
+}
+
+impl Default for RmsPropConfig {
+    fn default() -> Self {
+        Self { lr: 1e-2, alpha: 0.99, eps: 1e-8, weight_decay: 0.0, momentum: 0.0, centered: false }
+    }
+}
+
+/// `torch.optim.RMSprop`, step for step:
+///
+/// ```text
+/// g ← grad + weight_decay · p
+/// s ← α·s + (1 - α)·g²
+/// ḡ ← lerp(ḡ, g, 1 - α);  d ← √(s - ḡ²) + ε     (centered)
+///                         d ← √s + ε              (otherwise)
+/// b ← momentum·b + g/d;   p ← p - lr·b            (momentum > 0)
+///                         p ← p - lr·g/d          (otherwise)
+/// ```
+///
+/// ```
+/// use tinymlp::{RmsProp, RmsPropConfig};
+///
+/// let rmsprop = RmsProp::<f64>::new(RmsPropConfig { momentum: 0.9, ..RmsPropConfig::default() })?;
+/// assert_eq!(rmsprop.config().alpha, 0.99);
+/// # Ok::<(), tinymlp::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct RmsProp<T> {
+    config: RmsPropConfig,
+    square_avg: Vec<Vec<T>>,
+    grad_avg: Vec<Vec<T>>,
+    momentum_buffer: Vec<Vec<T>>,
+}
+
+impl<T: Scalar> RmsProp<T> {
+    /// RMSprop with the given hyper-parameters.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) (as
+    /// torch raises ValueError) for a negative or non-finite `lr`, `alpha`,
+    /// `eps`, `weight_decay` or `momentum`.
+    pub fn new(config: RmsPropConfig) -> Result<Self> {
+        let finite_non_negative = |v: f64| (0.0..f64::INFINITY).contains(&v);
+        for (name, value) in [
+            ("lr", config.lr),
+            ("alpha", config.alpha),
+            ("eps", config.eps),
+            ("weight_decay", config.weight_decay),
+            ("momentum", config.momentum),
+        ] {
+            check_range(name, value, finite_non_negative(value), "a finite value >= 0")?;
+        }
+        Ok(Self { config, square_avg: Vec::new(), grad_avg: Vec::new(), momentum_buffer: Vec::new() })
+    }
+
+    /// The hyper-parameters.
+    #[must_use]
+    pub fn config(&self) -> &RmsPropConfig {
+        &self.config
+    }
+
+    /// Forgets the running averages and the momentum.
+    pub fn reset(&mut self) {
+        self.square_avg.clear();
+        self.grad_avg.clear();
+        self.momentum_buffer.clear();
+    }
+}
+
+impl<T: Scalar> Optimizer<T> for RmsProp<T> {
+    fn step<P: Parameters<T> + ?Sized>(&mut self, params: &mut P) -> Result<()> {
+        let RmsPropConfig { lr, alpha, eps, weight_decay, momentum, centered } = self.config;
+        moment_buffers(&mut self.square_avg, params)?;
+        if centered {
+            moment_buffers(&mut self.grad_avg, params)?;
+        }
+        if momentum > 0.0 {
+            moment_buffers(&mut self.momentum_buffer, params)?;
+        }
+        let (decay, alpha_t, one_minus_alpha) =
+            (T::from_f64(weight_decay), T::from_f64(alpha), T::from_f64(1.0 - alpha));
+        let (eps, momentum_t, minus_lr) = (T::from_f64(eps), T::from_f64(momentum), T::from_f64(-lr));
+        let mut square_avgs = self.square_avg.iter_mut();
+        let mut grad_avgs = self.grad_avg.iter_mut();
+        let mut buffers = self.momentum_buffer.iter_mut();
+        params.visit_parameters(&mut |values, grads| {
+            let Some(square_avg) = square_avgs.next() else { return };
+            let mut grad_avg = if centered { grad_avgs.next().map(|v| v.iter_mut()) } else { None };
+            let mut buffer = if momentum > 0.0 { buffers.next().map(|v| v.iter_mut()) } else { None };
+            for ((p, &grad), s) in values.iter_mut().zip(grads).zip(square_avg.iter_mut()) {
+                let g = if weight_decay != 0.0 { grad + decay * *p } else { grad };
+                *s = *s * alpha_t + one_minus_alpha * g * g;
+                let avg = match grad_avg.as_mut().and_then(Iterator::next) {
+                    Some(mean) => {
+                        *mean = lerp(*mean, g, one_minus_alpha);
+                        (*s + -T::one() * *mean * *mean).sqrt()
+                    }
+                    None => s.sqrt(),
+                } + eps;
+                match buffer.as_mut().and_then(Iterator::next) {
+                    Some(b) => {
+                        *b = *b * momentum_t + g / avg;
+                        *p = *p + minus_lr * *b;
+                    }
+                    None => *p = *p + minus_lr * (g / avg),
+                }
+            }
+        });
+        Ok(())
+    }
+
+    fn lr(&self) -> f64 {
+        self.config.lr
+    }
+
+    fn set_lr(&mut self, lr: f64) {
+        self.config.lr = lr;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Quadratic {
+        x: [f64; 3],
+        grad: [f64; 3],
+    }
+
+    impl Parameters<f64> for Quadratic {
+        fn visit_parameters(&mut self, f: &mut dyn FnMut(&mut [f64], &[f64])) {
+            f(&mut self.x, &self.grad);
+        }
+    }
+
+    /// A direct transcription of torch.optim.RMSprop's documented algorithm.
+    fn transcription(config: RmsPropConfig, steps: usize) -> [f64; 3] {
+        let mut x = [1.0, -2.0, 0.5];
+        let (mut s, mut mean, mut b) = ([0.0; 3], [0.0; 3], [0.0; 3]);
+        for _ in 0..steps {
+            for i in 0..3 {
+                let g = [2.0 * x[0], 8.0 * x[1], -x[2]][i] + config.weight_decay * x[i];
+                s[i] = config.alpha * s[i] + (1.0 - config.alpha) * g * g;
+                let mut v = s[i];
+                if config.centered {
+                    mean[i] = mean[i] + (1.0 - config.alpha) * (g - mean[i]);
+                    v -= mean[i] * mean[i];
+                }
+                let avg = v.sqrt() + config.eps;
+                if config.momentum > 0.0 {
+                    b[i] = config.momentum * b[i] + g / avg;
+                    x[i] -= config.lr * b[i];
+                } else {
+                    x[i] -= config.lr * g / avg;
+                }
+            }
+        }
+        x
+    }
+
+    #[test]
+    fn every_variant_matches_the_transcription() {
+        for (momentum, centered, weight_decay) in
+            [(0.0, false, 0.0), (0.9, false, 0.0), (0.0, true, 0.1), (0.5, true, 0.01)]
+        {
+            let config = RmsPropConfig { lr: 0.01, momentum, centered, weight_decay, ..RmsPropConfig::default() };
+            let mut rmsprop = RmsProp::new(config).unwrap();
+            let mut q = Quadratic { x: [1.0, -2.0, 0.5], grad: [0.0; 3] };
+            for _ in 0..25 {
+                q.grad = [2.0 * q.x[0], 8.0 * q.x[1], -q.x[2]];
+                rmsprop.step(&mut q).unwrap();
+            }
+            let expected = transcription(config, 25);
+            for i in 0..3 {
+                assert!((q.x[i] - expected[i]).abs() < 1e-12, "{config:?}: {:?} vs {expected:?}", q.x);
+            }
+        }
+    }
+}
