@@ -52,6 +52,23 @@ pub struct Fit<'v, T: Scalar> {
 /// completed epoch.
 ///
 /// Losses have the network's element type, as [`Mlp::loss`] returns them.
+///
+/// ```
+/// use core::ops::ControlFlow;
+/// use tinymlp::{Act, DynMlp, Fit, HalfMse, Init, Matrix, Rng, Sgd};
+///
+/// let mut net = DynMlp::<f32>::from_widths(&[1, 4, 1], Act::Tanh, Act::Identity, Init::TorchDefault, &mut Rng::new(0))?;
+/// let x = Matrix::column(&[0.0, 0.5, 1.0]);
+/// let y = Matrix::column(&[1.0, 0.0, 1.0]);
+/// let history = Fit::new(3, 2).validation(&x, &y).run(&mut net, &mut Sgd::new(0.1)?, &HalfMse, &x, &y, |_, _| {
+///     ControlFlow::Continue(())
+/// })?;
+/// let report = history[2];
+/// assert_eq!(report.epoch, 2);
+/// assert!(report.train_loss.is_finite() && report.validation_loss.is_some());
+/// assert_eq!(report.elapsed.is_some(), cfg!(feature = "std"));
+/// # Ok::<(), tinymlp::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct EpochReport<T> {
@@ -118,7 +135,8 @@ impl<'v, T: Scalar> Fit<'v, T> {
     /// [`Error::NonFinite`] naming the first NaN or infinite gradient (e.g.
     /// `"gradient of layer 1 weight"`) when the loss is finite, and any error
     /// of the loss's [`validate`](Loss::validate) (such as a class index out of
-    /// range) or of the optimizer's step.
+    /// range) or of the optimizer's step. The loss's errors on the validation
+    /// set come after the epoch's steps.
     pub fn run<L, O, F, C>(
         &self,
         net: &mut Mlp<T, L>,

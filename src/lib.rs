@@ -37,8 +37,11 @@
 //!   widths in the type.
 //! - [`Mlp`]: a network of either ([`DynMlp`] for run-time widths), with
 //!   `forward`, `backward_loss`, `zero_grad`, `step`.
-//! - [`Loss`] and [`HalfMse`]; [`Optimizer`], [`Sgd`], [`Adam`].
-//! - [`Init`] and [`Rng`]: seeded, PyTorch-distributed initialisation.
+//! - [`Loss`]: [`HalfMse`] (the exercise's), [`Mse`], [`L1`], [`Huber`], [`Bce`],
+//!   [`BceWithLogits`], [`CrossEntropy`], [`CrossEntropyIndex`].
+//! - [`Optimizer`]: [`Sgd`], [`Adam`] (and AdamW), [`RmsProp`]; [`Schedule`]s.
+//! - [`Fit`]: mini-batch training with shuffling, validation and early stopping.
+//! - [`Init`] and [`Rng`]: seeded initialisation with PyTorch's distributions.
 //! - [`safetensors`]: the file format; networks read and write it with
 //!   PyTorch's names (`Mlp::to_safetensors`, `DynMlp::from_safetensors`).
 //! - [`gradcheck`]: finite-difference checks for your own code.

@@ -56,28 +56,28 @@ proptest! {
         let mut rng = Rng::new(seed);
         let target = values(rows, width, -2.0, 2.0, &mut rng);
         let smooth: Vec<f64> = target.iter().map(|t| t + rng.uniform(-3.0, 3.0)).collect();
-        prop_assert!(fd_error(&HalfMse, &smooth, &target, width) < 1e-7);
-        prop_assert!(fd_error(&Mse, &smooth, &target, width) < 1e-7);
+        prop_assert!(fd_error(&HalfMse, &smooth, &target, width) < 1e-6);
+        prop_assert!(fd_error(&Mse, &smooth, &target, width) < 1e-6);
         let off_kink: Vec<f64> = target.iter().map(|t| t + away_from(&mut rng, 0.0)).collect();
-        prop_assert!(fd_error(&L1, &off_kink, &target, width) < 1e-7);
+        prop_assert!(fd_error(&L1, &off_kink, &target, width) < 1e-6);
         let delta = rng.uniform(0.2, 2.0);
         let off_corner: Vec<f64> = target.iter().map(|t| t + away_from(&mut rng, delta)).collect();
         let huber = Huber { delta };
-        prop_assert!(fd_error(&huber, &off_corner, &target, width) < 1e-7);
+        prop_assert!(fd_error(&huber, &off_corner, &target, width) < 1e-6);
     }
 
     #[test]
     fn classification_loss_gradients_match_finite_differences(rows in 1usize..=8, width in 1usize..=8, seed: u64) {
         let mut rng = Rng::new(seed);
-        let probabilities = values(rows, width, 0.02, 0.98, &mut rng);
+        let probabilities = values(rows, width, 0.1, 0.9, &mut rng);
         let labels = values(rows, width, 0.0, 1.0, &mut rng);
-        prop_assert!(fd_error(&Bce, &probabilities, &labels, width) < 1e-7);
+        prop_assert!(fd_error(&Bce, &probabilities, &labels, width) < 1e-6);
         let logits = values(rows, width, -6.0, 6.0, &mut rng);
-        prop_assert!(fd_error(&BceWithLogits, &logits, &labels, width) < 1e-7);
+        prop_assert!(fd_error(&BceWithLogits, &logits, &labels, width) < 1e-6);
         let soft_targets = softmax_rows(&values(rows, width, -3.0, 3.0, &mut rng), width);
-        prop_assert!(fd_error(&CrossEntropy, &logits, &soft_targets, width) < 1e-7);
+        prop_assert!(fd_error(&CrossEntropy, &logits, &soft_targets, width) < 1e-6);
         let classes: Vec<f64> = (0..rows).map(|_| rng.below(width as u64) as f64).collect();
-        prop_assert!(fd_error(&CrossEntropyIndex, &logits, &classes, width) < 1e-7);
+        prop_assert!(fd_error(&CrossEntropyIndex, &logits, &classes, width) < 1e-6);
         // Class indices are one-hot probabilities.
         let one_hot: Vec<f64> = classes
             .iter()

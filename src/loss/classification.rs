@@ -134,7 +134,7 @@ impl<T: Scalar> Loss<T> for CrossEntropyIndex {
     fn validate(&self, _output: &[T], target: &[T], width: usize) -> Result<()> {
         for (row, &class) in target.iter().enumerate() {
             let value = class.to_f64();
-            if !(value >= 0.0 && value < width as f64 && value.fract() == 0.0) {
+            if !(value >= 0.0 && value < width as f64 && num_traits::Float::fract(value) == 0.0) {
                 return Err(Error::ClassOutOfRange { row, value, classes: width });
             }
         }
