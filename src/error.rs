@@ -172,11 +172,34 @@ pub(crate) mod alloc_free {
             Self { bytes, len: end as u8 }
         }
 
+        /// Formats into a name without the heap (truncated at 32 bytes), e.g.
+        /// `Name::format(format_args!("layer {i} weight"))`.
+        #[must_use]
+        pub fn format(args: fmt::Arguments<'_>) -> Self {
+            let mut name = Self { bytes: [0; 32], len: 0 };
+            // Writing never fails: excess text is dropped at a char boundary.
+            let _ = fmt::Write::write_fmt(&mut name, args);
+            name
+        }
+
         /// The stored text.
         #[must_use]
         pub fn as_str(&self) -> &str {
             // The bytes were copied from a &str at a char boundary.
             core::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("")
+        }
+    }
+
+    impl fmt::Write for Name {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            let mut end = s.len().min(32 - usize::from(self.len));
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            let start = usize::from(self.len);
+            self.bytes[start..start + end].copy_from_slice(&s.as_bytes()[..end]);
+            self.len += end as u8;
+            Ok(())
         }
     }
 
@@ -305,14 +328,12 @@ impl fmt::Display for Error {
             Error::NonFinite { what, index, value } => {
                 write!(f, "{what} holds {value} at index {index}; only finite values are allowed")
             }
-            Error::NonFiniteLoss { epoch, batch, value } => write!(
-                f,
-                "the loss is {value} at epoch {epoch}, batch {batch}; training stopped before the step"
-            ),
-            Error::ClassOutOfRange { row, value, classes } => write!(
-                f,
-                "target row {row} holds class {value}, but there are {classes} classes (0..{classes})"
-            ),
+            Error::NonFiniteLoss { epoch, batch, value } => {
+                write!(f, "the loss is {value} at epoch {epoch}, batch {batch}; training stopped before the step")
+            }
+            Error::ClassOutOfRange { row, value, classes } => {
+                write!(f, "target row {row} holds class {value}, but there are {classes} classes (0..{classes})")
+            }
             #[cfg(feature = "alloc")]
             Error::Safetensors(e) => write!(f, "safetensors: {e}"),
         }

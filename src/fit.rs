@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 use core::ops::ControlFlow;
 use core::time::Duration;
 
-use crate::{Error, Layers, Loss, Matrix, Mlp, Name, Optimizer, Result, Rng, Scalar};
+use crate::{Error, Layers, Loss, Matrix, Mlp, Optimizer, Result, Rng, Scalar};
 
 /// How to train: epochs, batch size, shuffling, validation data. [`Fit::run`]
 /// trains a network with it.
@@ -249,24 +249,9 @@ where
     }
     // Overflow in backward can give infinite or NaN gradients under a finite
     // loss; stepping on them would spoil every weight they touch.
-    check_gradients(net)?;
+    net.check_gradients()?;
     optimizer.step(net)?;
     Ok(value)
-}
-
-/// The first NaN or infinite gradient, as an error naming its layer and tensor.
-fn check_gradients<T: Scalar, L: Layers<T>>(net: &Mlp<T, L>) -> Result<()> {
-    for index in 0..net.depth() {
-        let layer = net.layers().layer(index);
-        for (tensor, grads) in [("weight", layer.weight_grad()), ("bias", layer.bias_grad())] {
-            if let Some(at) = grads.iter().position(|g| !g.is_finite()) {
-                // Only on this error path, so the format's allocation does not matter.
-                let what = alloc::format!("gradient of layer {index} {tensor}");
-                return Err(Error::NonFinite { what: Name::new(&what), index: at, value: grads[at].to_f64() });
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Copies rows `indices` of `source` into `batch`, in that order.

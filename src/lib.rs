@@ -44,7 +44,8 @@
 //! - [`Init`] and [`Rng`]: seeded initialisation with PyTorch's distributions.
 //! - [`safetensors`]: the file format; networks read and write it with
 //!   PyTorch's names (`Mlp::to_safetensors`, `DynMlp::from_safetensors`).
-//! - [`gradcheck`]: finite-difference checks for your own code.
+//! - [`gradcheck`]: finite-difference checks for your own code; [`check_finite`]
+//!   and `Mlp::check_parameters` / `check_gradients` for NaN and infinities.
 //!
 //! ## Features
 //! - `std` (default): implies `alloc`; uses the platform's libm through num-traits.
@@ -53,7 +54,9 @@
 //!   [`Init`], [`special`] and the scalar gradient checks.
 
 #![no_std]
-#![forbid(unsafe_code)]
+// Only `kernels::simd` may use unsafe code, to call SIMD intrinsics (it allows it
+// and documents every block with a `// SAFETY:` comment).
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 #[cfg(feature = "alloc")]
@@ -63,6 +66,7 @@ extern crate std;
 
 mod activation;
 mod error;
+mod finite;
 pub mod gradcheck;
 mod init;
 pub mod kernels;
@@ -90,6 +94,7 @@ mod state_dict;
 
 pub use activation::{Act, Activation, Elu, Gelu, Identity, LeakyRelu, Relu, Sigmoid, Silu, Softplus, Tanh};
 pub use error::{Error, Name, Result, Shape};
+pub use finite::{check_finite, first_non_finite};
 pub use init::{FanMode, Init};
 pub use loss::{Bce, BceWithLogits, CrossEntropy, CrossEntropyIndex, HalfMse, Huber, L1, Loss, Mse};
 pub use rng::Rng;

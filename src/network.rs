@@ -402,6 +402,38 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
         Ok(())
     }
 
+    /// `Ok` if every weight and bias is finite, else [`Error::NonFinite`]
+    /// naming the first bad one (e.g. `layer 1 weight`, flat index, value).
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`].
+    pub fn check_parameters(&self) -> Result<()> {
+        self.check_tensors("", |layer| [layer.weight(), layer.bias()])
+    }
+
+    /// `Ok` if every accumulated gradient is finite, else [`Error::NonFinite`]
+    /// naming the first bad one (e.g. `gradient of layer 0 bias`).
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`].
+    pub fn check_gradients(&self) -> Result<()> {
+        self.check_tensors("gradient of ", |layer| [layer.weight_grad(), layer.bias_grad()])
+    }
+
+    fn check_tensors<'s>(
+        &'s self,
+        prefix: &str,
+        tensors: impl Fn(&'s Dense<T, dyn Activation<T> + 's>) -> [&'s [T]; 2],
+    ) -> Result<()> {
+        for index in 0..self.depth() {
+            for (kind, values) in ["weight", "bias"].into_iter().zip(tensors(self.layers.layer(index))) {
+                let name = crate::Name::format(format_args!("{prefix}layer {index} {kind}"));
+                crate::finite::check_finite_named(name, values)?;
+            }
+        }
+        Ok(())
+    }
+
     /// A fingerprint of which smooth piece (see [`Activation::piece`]) every
     /// cached pre-activation lies in; equal fingerprints mean no kink was crossed.
     pub(crate) fn piece_signature(&self) -> u64 {

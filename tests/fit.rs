@@ -104,7 +104,10 @@ fn manual_step<L: Layers<f64>>(
     net.zero_grad();
     net.forward(&bx);
     let value = net.backward_loss(loss, &by).unwrap();
-    optimizer.step(net).unwrap();
+    // An optimizer refuses NaN or infinite gradients (leaving the weights alone).
+    if optimizer.step(net).is_err() {
+        return f64::NAN;
+    }
     value
 }
 
@@ -315,7 +318,9 @@ fn an_overflowing_learning_rate_stops_training_with_the_last_finite_weights() {
             assert_eq!((epoch, batch), (failed_epoch, failed_batch));
             assert!(value.is_infinite() || value.is_nan(), "{value}");
         }
-        other => panic!("expected NonFiniteLoss, got {other:?}"),
+        // Overflow can also show first in the gradients, under a finite loss.
+        Error::NonFinite { .. } => {}
+        other => panic!("expected NonFiniteLoss or NonFinite, got {other:?}"),
     }
     assert_eq!(bits(&fitted), bits(&manual));
     if failed_batch == 0 {

@@ -2,7 +2,7 @@
 
 use alloc::vec::Vec;
 
-use super::{Optimizer, Parameters, check_range, lerp, moment_buffers};
+use super::{Optimizer, Parameters, check_gradients, check_range, lerp, moment_buffers};
 use crate::{Result, Scalar};
 
 /// Adam's hyper-parameters; `Default` is PyTorch's default.
@@ -121,6 +121,7 @@ impl<T: Scalar> Adam<T> {
 
 impl<T: Scalar> Optimizer<T> for Adam<T> {
     fn step<P: Parameters<T> + ?Sized>(&mut self, params: &mut P) -> Result<()> {
+        check_gradients(params)?;
         moment_buffers(&mut self.first_moment, params)?;
         moment_buffers(&mut self.second_moment, params)?;
         self.steps += 1;

@@ -33,8 +33,10 @@ pub trait Optimizer<T: Scalar> {
     /// One update of every parameter from its current gradient.
     ///
     /// # Errors
+    /// [`Error::NonFinite`](crate::Error::NonFinite) for a NaN or infinite
+    /// gradient, naming the tensor (in visiting order) and index;
     /// [`Error::ParameterCount`](crate::Error::ParameterCount) if the parameters'
-    /// shapes differ from those the optimizer's state was built for; nothing is
+    /// shapes differ from those the optimizer's state was built for. Nothing is
     /// updated then.
     fn step<P: Parameters<T> + ?Sized>(&mut self, params: &mut P) -> Result<()>;
 
@@ -72,6 +74,23 @@ pub(crate) fn moment_buffers<T: Scalar, P: Parameters<T> + ?Sized>(
         Some((expected, found)) => Err(Error::ParameterCount { expected, found }),
         None => Ok(()),
     }
+}
+
+/// Refuses a step on NaN or infinite gradients, before anything is updated: one
+/// read of the gradients, cheap next to the forward and backward passes that
+/// made them, and it keeps a single bad batch from spoiling every weight.
+pub(crate) fn check_gradients<T: Scalar, P: Parameters<T> + ?Sized>(params: &mut P) -> Result<()> {
+    let (mut tensor, mut found) = (0usize, None);
+    params.visit_parameters(&mut |_, grads| {
+        if found.is_none()
+            && let Some((index, value)) = crate::first_non_finite(grads)
+        {
+            let what = crate::Name::format(format_args!("gradient of parameter tensor {tensor}"));
+            found = Some(Error::NonFinite { what, index, value: value.to_f64() });
+        }
+        tensor += 1;
+    });
+    found.map_or(Ok(()), Err)
 }
 
 /// `torch.lerp(start, end, weight)` exactly as PyTorch's CPU kernel computes

@@ -3,7 +3,7 @@
 
 use alloc::vec::Vec;
 
-use super::{Optimizer, Parameters, check_range, moment_buffers};
+use super::{Optimizer, Parameters, check_gradients, check_range, moment_buffers};
 use crate::{Result, Scalar};
 
 /// SGD's hyper-parameters; `Default` is PyTorch's default (with lr 1e-3, as
@@ -102,6 +102,7 @@ impl<T: Scalar> Sgd<T> {
 
 impl<T: Scalar> Optimizer<T> for Sgd<T> {
     fn step<P: Parameters<T> + ?Sized>(&mut self, params: &mut P) -> Result<()> {
+        check_gradients(params)?;
         let SgdConfig { lr, momentum, dampening, nesterov, weight_decay } = self.config;
         let first_step = self.momentum_buffers.is_empty();
         if momentum != 0.0 {

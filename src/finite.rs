@@ -1,0 +1,36 @@
+//! Checks for NaN and infinities, so that bad numbers are reported where they
+//! first appear instead of spreading silently through the weights.
+//!
+//! ```
+//! use tinymlp::{Error, check_finite};
+//!
+//! assert!(check_finite("x", &[1.0, 2.0]).is_ok());
+//! let err = check_finite("x", &[1.0, f64::NAN]).unwrap_err();
+//! assert!(matches!(err, Error::NonFinite { index: 1, .. }));
+//! assert_eq!(err.to_string(), "x holds NaN at index 1; only finite values are allowed");
+//! ```
+
+use crate::{Error, Name, Result, Scalar};
+
+/// The index and value of the first NaN or infinity in `values`.
+#[must_use]
+pub fn first_non_finite<T: Scalar>(values: &[T]) -> Option<(usize, T)> {
+    values.iter().position(|v| !v.is_finite()).map(|i| (i, values[i]))
+}
+
+/// `Ok` if every value is finite, else [`Error::NonFinite`] naming `what`
+/// (truncated to 32 bytes), the flat index and the value.
+///
+/// # Errors
+/// [`Error::NonFinite`] for the first NaN or infinity.
+pub fn check_finite<T: Scalar>(what: &str, values: &[T]) -> Result<()> {
+    check_finite_named(Name::new(what), values)
+}
+
+/// As [`check_finite`], with a prepared name.
+pub(crate) fn check_finite_named<T: Scalar>(what: Name, values: &[T]) -> Result<()> {
+    match first_non_finite(values) {
+        Some((index, value)) => Err(Error::NonFinite { what, index, value: value.to_f64() }),
+        None => Ok(()),
+    }
+}

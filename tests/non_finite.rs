@@ -1,0 +1,60 @@
+//! NaN and infinities are reported where they first appear, with their
+//! location, and never reach the weights.
+
+use tinymlp::{
+    Act, Adam, DynMlp, Error, HalfMse, Init, Matrix, Name, Optimizer, RmsProp, RmsPropConfig, Rng, Sgd, SgdConfig,
+    check_finite,
+};
+
+fn net() -> DynMlp<f64> {
+    DynMlp::from_widths(&[2, 3, 1], Act::Tanh, Act::Identity, Init::TorchDefault, &mut Rng::new(3)).unwrap()
+}
+
+#[test]
+fn optimizers_refuse_non_finite_gradients_and_change_nothing() {
+    let x = Matrix::from_rows(&[[0.5, f64::NAN], [1.0, 2.0]]).unwrap();
+    let y = Matrix::column(&[0.0, 1.0]);
+    let momentum = SgdConfig { lr: 0.1, momentum: 0.9, ..SgdConfig::default() };
+    let mut optimizers: (Adam<f64>, Sgd<f64>, RmsProp<f64>) = (
+        Adam::with_lr(0.1).unwrap(),
+        Sgd::with_config(momentum).unwrap(),
+        RmsProp::new(RmsPropConfig::default()).unwrap(),
+    );
+    let mut net = net();
+    let before = net.parameters_to_vec();
+    net.forward(&x);
+    let loss = net.backward_loss(&HalfMse, &y).unwrap();
+    assert!(loss.is_nan(), "the NaN input reaches the loss");
+    let err = net.check_gradients().unwrap_err();
+    assert!(
+        matches!(err, Error::NonFinite { what, index: 0, value } if what == Name::new("gradient of layer 0 weight") && value.is_nan())
+    );
+    for result in [optimizers.0.step(&mut net), optimizers.1.step(&mut net), optimizers.2.step(&mut net)] {
+        let err = result.unwrap_err();
+        assert!(err.to_string().starts_with("gradient of parameter tensor 0 holds NaN at index 0"), "{err}");
+    }
+    assert_eq!(net.parameters_to_vec(), before);
+    assert_eq!(optimizers.0.steps(), 0, "Adam's state did not advance");
+    // After a good batch, the same optimizers step normally from clean state.
+    let good = Matrix::from_rows(&[[0.5, 0.25], [1.0, 2.0]]).unwrap();
+    net.zero_grad();
+    net.forward(&good);
+    net.backward_loss(&HalfMse, &y).unwrap();
+    optimizers.0.step(&mut net).unwrap();
+    assert_eq!(optimizers.0.steps(), 1);
+    assert_ne!(net.parameters_to_vec(), before);
+}
+
+#[test]
+fn parameter_and_data_checks_name_the_location() {
+    let mut net = net();
+    assert!(net.check_parameters().is_ok());
+    let mut values = net.parameters_to_vec();
+    // Layer 0 has 6 weights and 3 biases; index 10 is layer 1's weight 1.
+    values[10] = f64::INFINITY;
+    net.set_parameters(&values).unwrap();
+    let err = net.check_parameters().unwrap_err();
+    assert_eq!(err.to_string(), "layer 1 weight holds inf at index 1; only finite values are allowed");
+    assert!(check_finite("x", &[0.0f32, -1.0]).is_ok());
+    assert!(matches!(check_finite("y", &[0.0f32, f32::NEG_INFINITY]), Err(Error::NonFinite { index: 1, .. })));
+}
