@@ -143,6 +143,19 @@ pub enum Error {
         /// Number of classes (the output width).
         classes: usize,
     },
+    /// A name is not usable where it goes (e.g. not a Rust `static` identifier).
+    InvalidIdentifier {
+        /// The name given.
+        name: Name,
+        /// What it must look like.
+        expected: &'static str,
+    },
+    /// Layer `layer` has a custom activation, which cannot be written as Rust
+    /// source; only the built-ins can.
+    CustomActivation {
+        /// The layer's index.
+        layer: usize,
+    },
     /// A safetensors file is malformed or unsupported.
     #[cfg(feature = "alloc")]
     Safetensors(crate::safetensors::FormatError),
@@ -334,6 +347,11 @@ impl fmt::Display for Error {
             Error::ClassOutOfRange { row, value, classes } => {
                 write!(f, "target row {row} holds class {value}, but there are {classes} classes (0..{classes})")
             }
+            Error::InvalidIdentifier { name, expected } => write!(f, "{name:?} is not {expected}"),
+            Error::CustomActivation { layer } => write!(
+                f,
+                "layer {layer} has a custom activation; only the built-in activations can be exported as Rust source"
+            ),
             #[cfg(feature = "alloc")]
             Error::Safetensors(e) => write!(f, "safetensors: {e}"),
         }

@@ -170,10 +170,7 @@ impl<T: Scalar, A: Activation<T> + ?Sized> Dense<T, A> {
     /// # Panics
     /// Panics if the slices' lengths do not fit the layer's widths.
     pub fn forward_batch(&self, x: &[T], pre: &mut [T], out: &mut [T]) {
-        let batch = batch_of(x.len(), self.inputs, pre.len(), self.outputs);
-        kernels::gemm(Form::ABt, batch, self.outputs, self.inputs, x, &self.weight, pre, false);
-        kernels::add_row_to_each(pre, &self.bias);
-        self.activation.forward_slice(pre, out);
+        crate::layer_math::dense_forward(&self.weight, &self.bias, &self.activation, x, pre, out);
     }
 
     /// Backward pass for a batch. On entry `delta` holds the gradient of the loss
@@ -187,7 +184,7 @@ impl<T: Scalar, A: Activation<T> + ?Sized> Dense<T, A> {
     /// # Panics
     /// Panics if the slices' lengths do not fit the layer's widths.
     pub fn backward_batch(&mut self, x: &[T], pre: &[T], out: &[T], delta: &mut [T], input_grad: Option<&mut [T]>) {
-        let batch = batch_of(x.len(), self.inputs, delta.len(), self.outputs);
+        let batch = crate::layer_math::batch_of(x.len(), self.inputs, delta.len(), self.outputs);
         self.activation.backward_slice(pre, out, delta);
         if self.grads_are_zero {
             kernels::gemm(Form::AtB, self.outputs, self.inputs, batch, delta, x, &mut self.weight_grad, false);
@@ -221,16 +218,6 @@ impl<T: PartialEq, A: PartialEq + ?Sized> PartialEq for Dense<T, A> {
             && self.bias_grad == other.bias_grad
             && self.activation == other.activation
     }
-}
-
-/// The batch size implied by an input and an output buffer, checked for agreement.
-fn batch_of(x_len: usize, inputs: usize, y_len: usize, outputs: usize) -> usize {
-    let batch = y_len.checked_div(outputs).unwrap_or(x_len / inputs.max(1));
-    assert!(
-        batch * inputs == x_len && batch * outputs == y_len,
-        "dense layer {inputs}->{outputs}: buffers of {x_len} and {y_len} values do not describe one batch"
-    );
-    batch
 }
 
 #[cfg(test)]

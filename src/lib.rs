@@ -69,12 +69,16 @@ mod error;
 mod finite;
 pub mod gradcheck;
 mod init;
+mod layer_math;
 pub mod kernels;
 mod loss;
 mod rng;
 mod scalar;
+mod static_net;
 pub mod special;
 
+#[cfg(feature = "alloc")]
+mod export;
 #[cfg(feature = "alloc")]
 mod fit;
 #[cfg(feature = "alloc")]
@@ -99,6 +103,7 @@ pub use init::{FanMode, Init};
 pub use loss::{Bce, BceWithLogits, CrossEntropy, CrossEntropyIndex, HalfMse, Huber, L1, Loss, Mse};
 pub use rng::Rng;
 pub use scalar::Scalar;
+pub use static_net::{Predict, StaticLinear};
 
 #[cfg(feature = "alloc")]
 pub use fit::{EpochReport, Fit};

@@ -3,7 +3,7 @@
 //! All are finite (no NaN, no overflow) for every finite input in f32 and f64,
 //! including ±1e4 and beyond, and propagate a NaN input as NaN.
 
-use super::Activation;
+use super::{Act, Activation};
 use crate::Scalar;
 
 /// `f(x) = x`.
@@ -11,6 +11,9 @@ use crate::Scalar;
 pub struct Identity;
 
 impl<T: Scalar> Activation<T> for Identity {
+    fn builtin(&self) -> Option<Act> {
+        Some(Act::Identity)
+    }
     #[inline]
     fn value(&self, x: T) -> T {
         x
@@ -30,6 +33,9 @@ impl<T: Scalar> Activation<T> for Identity {
 pub struct Sigmoid;
 
 impl<T: Scalar> Activation<T> for Sigmoid {
+    fn builtin(&self) -> Option<Act> {
+        Some(Act::Sigmoid)
+    }
     #[inline]
     fn value(&self, x: T) -> T {
         // e^(-x) overflows to +inf for very negative x, giving exactly 0: no NaN.
@@ -46,6 +52,9 @@ impl<T: Scalar> Activation<T> for Sigmoid {
 pub struct Tanh;
 
 impl<T: Scalar> Activation<T> for Tanh {
+    fn builtin(&self) -> Option<Act> {
+        Some(Act::Tanh)
+    }
     #[inline]
     fn value(&self, x: T) -> T {
         x.tanh()
@@ -61,6 +70,9 @@ impl<T: Scalar> Activation<T> for Tanh {
 pub struct Relu;
 
 impl<T: Scalar> Activation<T> for Relu {
+    fn builtin(&self) -> Option<Act> {
+        Some(Act::Relu)
+    }
     #[inline]
     fn value(&self, x: T) -> T {
         // Written so that a NaN input stays NaN, as torch.relu does.
@@ -100,6 +112,9 @@ impl Default for LeakyRelu {
 }
 
 impl<T: Scalar> Activation<T> for LeakyRelu {
+    fn builtin(&self) -> Option<Act> {
+        Some(Act::LeakyRelu(*self))
+    }
     #[inline]
     fn value(&self, x: T) -> T {
         if x > T::zero() { x } else { x * T::from_f64(self.negative_slope) }
@@ -138,6 +153,9 @@ impl Default for Elu {
 }
 
 impl<T: Scalar> Activation<T> for Elu {
+    fn builtin(&self) -> Option<Act> {
+        Some(Act::Elu(*self))
+    }
     #[inline]
     fn value(&self, x: T) -> T {
         if x > T::zero() { x } else { T::from_f64(self.alpha) * x.exp_m1() }
@@ -156,6 +174,9 @@ impl<T: Scalar> Activation<T> for Elu {
 pub struct Silu;
 
 impl<T: Scalar> Activation<T> for Silu {
+    fn builtin(&self) -> Option<Act> {
+        Some(Act::Silu)
+    }
     #[inline]
     fn value(&self, x: T) -> T {
         x / (T::one() + (-x).exp())
@@ -195,6 +216,9 @@ impl Default for Softplus {
 }
 
 impl<T: Scalar> Activation<T> for Softplus {
+    fn builtin(&self) -> Option<Act> {
+        Some(Act::Softplus(*self))
+    }
     #[inline]
     fn value(&self, x: T) -> T {
         let beta = T::from_f64(self.beta);
@@ -222,6 +246,9 @@ impl<T: Scalar> Activation<T> for Softplus {
 pub struct Gelu;
 
 impl<T: Scalar> Activation<T> for Gelu {
+    fn builtin(&self) -> Option<Act> {
+        Some(Act::Gelu)
+    }
     #[inline]
     fn value(&self, x: T) -> T {
         x * normal_cdf(x)

@@ -59,6 +59,12 @@ pub trait Activation<T: Scalar> {
         0
     }
 
+    /// The built-in this is, if it is one: lets a network be exported as Rust
+    /// source (see `Mlp::to_rust_source`). Custom activations keep the default.
+    fn builtin(&self) -> Option<Act> {
+        None
+    }
+
     /// `y[i] = value(x[i])` for every element.
     ///
     /// # Panics
@@ -93,6 +99,9 @@ impl<T: Scalar, A: Activation<T> + ?Sized> Activation<T> for &A {
     fn piece(&self, x: T) -> u32 {
         (**self).piece(x)
     }
+    fn builtin(&self) -> Option<Act> {
+        (**self).builtin()
+    }
     fn forward_slice(&self, x: &[T], y: &mut [T]) {
         (**self).forward_slice(x, y);
     }
@@ -111,6 +120,9 @@ impl<T: Scalar, A: Activation<T> + ?Sized> Activation<T> for alloc::boxed::Box<A
     }
     fn piece(&self, x: T) -> u32 {
         (**self).piece(x)
+    }
+    fn builtin(&self) -> Option<Act> {
+        (**self).builtin()
     }
     fn forward_slice(&self, x: &[T], y: &mut [T]) {
         (**self).forward_slice(x, y);
@@ -259,6 +271,9 @@ impl<T: Scalar> Activation<T> for Act {
     }
     fn piece(&self, x: T) -> u32 {
         dispatch!(self, a => Activation::<T>::piece(a, x))
+    }
+    fn builtin(&self) -> Option<Act> {
+        Some(*self)
     }
     fn forward_slice(&self, x: &[T], y: &mut [T]) {
         dispatch!(self, a => Activation::<T>::forward_slice(a, x, y));

@@ -1,7 +1,19 @@
 //! Uses tinymlp without std (and, with the `alloc` feature, with only `alloc`).
 #![no_std]
 
-use tinymlp::{Activation, Tanh};
+use tinymlp::{Activation, Identity, Predict, StaticLinear, Tanh};
+
+/// A network in a `static`, built in a const context: inference needs no heap.
+static NET: (StaticLinear<f32, 2, 3, Tanh>, StaticLinear<f32, 3, 1, Identity>) = (
+    StaticLinear::new([[0.5, -0.25], [1.0, 0.0], [0.0, 1.0]], [0.0, 0.1, -0.1], Tanh),
+    StaticLinear::new([[1.0, -1.0, 0.5]], [0.25], Identity),
+);
+
+/// Inference from the static network.
+#[unsafe(no_mangle)]
+pub extern "C" fn tinymlp_check_predict(a: f32, b: f32) -> f32 {
+    NET.predict(&[a, b])[0]
+}
 
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
@@ -52,7 +64,8 @@ mod with_alloc {
     /// Training works with only `alloc`.
     #[unsafe(no_mangle)]
     pub extern "C" fn tinymlp_check_train(x: f64) -> f64 {
-        let Ok(mut net) = DynMlp::<f64>::from_widths(&[1, 4, 1], Act::Tanh, Act::Identity, Init::TorchDefault, &mut Rng::new(0))
+        let Ok(mut net) =
+            DynMlp::<f64>::from_widths(&[1, 4, 1], Act::Tanh, Act::Identity, Init::TorchDefault, &mut Rng::new(0))
         else {
             return f64::NAN;
         };
