@@ -2,54 +2,20 @@
 //! backward_loss, optimizer step) allocates nothing, for both network kinds and
 //! both optimizers; a smaller batch afterwards allocates nothing either.
 //!
-//! A counting global allocator counts the allocations made on this test's
-//! thread while counting is switched on.
+//! One-sample inference from a static network allocates nothing either. A
+//! counting global allocator (`tests/common`) counts the allocations made on
+//! this test's thread while counting is switched on.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use tinymlp::{
+    Act, Adam, DynMlp, HalfMse, Identity, Init, Layers, Linear, Matrix, Mlp, Optimizer, Predict, Rng, Sgd,
+    StaticLinear, Tanh,
+};
 
-use tinymlp::{Act, Adam, DynMlp, HalfMse, Identity, Init, Layers, Linear, Matrix, Mlp, Optimizer, Rng, Sgd, Tanh};
-
-struct CountingAllocator;
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator; the
-// bookkeeping only touches const-initialised thread-locals, which never allocate.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.with(Cell::get) {
-            ALLOCATIONS.with(|n| n.set(n.get() + 1));
-        }
-        // SAFETY: the caller upholds `alloc`'s contract, which we pass on.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTING.with(Cell::get) {
-            ALLOCATIONS.with(|n| n.set(n.get() + 1));
-        }
-        // SAFETY: as for `dealloc`, and the caller guarantees `new_size` is valid.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: CountingAllocator = CountingAllocator;
+mod common;
 
 /// Allocations made by `f` on this thread.
 fn allocations_in(f: impl FnOnce()) -> usize {
-    ALLOCATIONS.with(|n| n.set(0));
-    COUNTING.with(|c| c.set(true));
-    f();
-    COUNTING.with(|c| c.set(false));
-    ALLOCATIONS.with(Cell::get)
+    common::allocations_in(f).0
 }
 
 fn data(rows: usize) -> (Matrix<f32>, Matrix<f32>) {
@@ -102,4 +68,15 @@ fn training_steps_allocate_nothing_after_warm_up() {
 
     // The counter itself works: a Vec allocates.
     assert_eq!(allocations_in(|| drop(std::hint::black_box(vec![1u8; 16]))), 1);
+}
+
+#[test]
+fn one_sample_inference_from_a_static_network_allocates_nothing() {
+    static NET: (StaticLinear<f32, 2, 4, Tanh>, StaticLinear<f32, 4, 1, Identity>) = (
+        StaticLinear::new([[0.5, -0.5], [0.25, 1.0], [-1.0, 0.0], [0.0, 2.0]], [0.1, 0.0, -0.1, 0.2], Tanh),
+        StaticLinear::new([[1.0, -1.0, 0.5, 0.25]], [0.0], Identity),
+    );
+    let mut sum = 0.0;
+    assert_eq!(allocations_in(|| sum += NET.predict(&[0.3, -0.7])[0]), 0);
+    assert!(sum.is_finite());
 }
