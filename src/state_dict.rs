@@ -119,7 +119,10 @@ fn dense_tensors<'f, 'a>(file: &'f SafeTensors<'a>) -> Result<Vec<(&'f TensorVie
                 "bias" => 1,
                 _ => return None,
             };
-            let digits_only = !index.is_empty() && index.bytes().all(|b| b.is_ascii_digit());
+            // Canonical decimal only: "01" and "1" must not both name layer 1.
+            let digits_only = !index.is_empty()
+                && index.bytes().all(|b| b.is_ascii_digit())
+                && (index == "0" || !index.starts_with('0'));
             Some((index.parse::<usize>().ok().filter(|_| digits_only)?, slot))
         });
         let Some((index, slot)) = parsed else {

@@ -159,4 +159,6 @@ fn undefined_inputs_are_errors_naming_the_value() {
     probabilities.forward(&x);
     let err = probabilities.backward_loss(&Bce, &Matrix::column(&[1.0, 0.0])).unwrap_err();
     assert!(err.to_string().contains("BCE output = 1.5"), "{err}");
+    let err = probabilities.backward_loss(&Huber { delta: -1.0 }, &Matrix::column(&[1.0, 0.0])).unwrap_err();
+    assert_eq!(err.to_string(), "huber delta = -1 is invalid: expected a finite value > 0");
 }

@@ -92,6 +92,14 @@ fn errors_name_the_first_tensor_that_does_not_fit() {
     let err = DynMlp::<f32>::from_safetensors(&gap, Act::Tanh, Act::Tanh).unwrap_err();
     assert_eq!(err.to_string(), "the file has no tensor \"layers.1.weight\"");
 
+    let aliased = file(&[
+        ("layers.0.weight", &[1, 1], &[1.0]),
+        ("layers.0.bias", &[1], &[1.0]),
+        ("layers.00.weight", &[1, 1], &[2.0]),
+    ]);
+    let err = DynMlp::<f32>::from_safetensors(&aliased, Act::Tanh, Act::Tanh).unwrap_err();
+    assert_eq!(err, Error::UnexpectedTensor { name: Name::new("layers.00.weight") }, "two names for one layer");
+
     let stray = file(&[
         ("layers.0.weight", &[1, 1], &[1.0]),
         ("layers.0.bias", &[1], &[1.0]),

@@ -2,7 +2,7 @@
 //! elements: [`Mse`], [`L1`], [`Huber`].
 
 use super::{Loss, inverse_count};
-use crate::Scalar;
+use crate::{Error, Result, Scalar};
 
 /// `mean((output - target)²)`, as `torch.nn.functional.mse_loss`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
@@ -68,6 +68,14 @@ impl<T: Scalar> Loss<T> for Huber {
             };
             clipped * scale
         });
+    }
+
+    fn validate(&self, _output: &[T], _target: &[T], _width: usize) -> Result<()> {
+        if self.delta > 0.0 && self.delta.is_finite() {
+            Ok(())
+        } else {
+            Err(Error::InvalidHyperParameter { name: "huber delta", value: self.delta, expected: "a finite value > 0" })
+        }
     }
 }
 
