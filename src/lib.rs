@@ -69,13 +69,13 @@ mod error;
 mod finite;
 pub mod gradcheck;
 mod init;
-mod layer_math;
 pub mod kernels;
+mod layer_math;
 mod loss;
 mod rng;
 mod scalar;
-mod static_net;
 pub mod special;
+mod static_net;
 
 #[cfg(feature = "alloc")]
 mod export;
