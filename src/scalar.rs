@@ -6,8 +6,8 @@ use num_traits::Float;
 /// A floating-point element type: `f32` or `f64`.
 ///
 /// It is [`num_traits::Float`] plus the few bounds every container and kernel in
-/// the crate needs. It is sealed so that faster kernels can be selected per type
-/// later without breaking anyone's code.
+/// the crate needs. It is sealed: the crate selects its SIMD kernels per type
+/// through it.
 ///
 /// ```
 /// fn mean<T: tinymlp::Scalar>(xs: &[T]) -> T {
@@ -52,8 +52,58 @@ impl Scalar for f64 {
     }
 }
 
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for f32 {}
-    impl Sealed for f64 {}
+pub(crate) mod sealed {
+    use crate::kernels::{Form, Path};
+
+    /// Seals [`Scalar`](super::Scalar) and carries the per-type kernel hooks.
+    pub trait Sealed: Sized {
+        /// `C (+)= op(A)·op(B)` on `path`, a packed path this CPU has; lengths
+        /// are already checked.
+        #[allow(clippy::too_many_arguments)]
+        fn packed_gemm(
+            path: Path,
+            form: Form,
+            m: usize,
+            n: usize,
+            k: usize,
+            a: &[Self],
+            b: &[Self],
+            c: &mut [Self],
+            accumulate: bool,
+        );
+    }
+
+    impl Sealed for f32 {
+        #[inline]
+        fn packed_gemm(
+            path: Path,
+            form: Form,
+            m: usize,
+            n: usize,
+            k: usize,
+            a: &[f32],
+            b: &[f32],
+            c: &mut [f32],
+            accumulate: bool,
+        ) {
+            crate::kernels::packed_gemm_f32(path, form, m, n, k, a, b, c, accumulate);
+        }
+    }
+
+    impl Sealed for f64 {
+        #[inline]
+        fn packed_gemm(
+            path: Path,
+            form: Form,
+            m: usize,
+            n: usize,
+            k: usize,
+            a: &[f64],
+            b: &[f64],
+            c: &mut [f64],
+            accumulate: bool,
+        ) {
+            crate::kernels::packed_gemm_f64(path, form, m, n, k, a, b, c, accumulate);
+        }
+    }
 }

@@ -32,7 +32,7 @@ fn away_from(rng: &mut Rng, kink: f64) -> f64 {
     loop {
         let d = rng.uniform(0.01, 3.0);
         if (d - kink).abs() > 0.01 {
-            return if rng.next_u64() % 2 == 0 { d } else { -d };
+            return if rng.next_u64().is_multiple_of(2) { d } else { -d };
         }
     }
 }

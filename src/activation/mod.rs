@@ -1,6 +1,12 @@
 //! Activation functions: the [`Activation`] trait, the built-ins, and [`Act`],
 //! a run-time choice among the built-ins.
 //!
+//! The built-ins keep PyTorch's formulas but evaluate `exp`, `tanh` and `erf`
+//! with branch-free kernels of their own, so that a layer's whole batch is one
+//! vectorised pass; each type's documentation states its accuracy (a few ulp
+//! of the libm evaluation), and the slice methods give bitwise the results of
+//! the scalar ones.
+//!
 //! # Writing your own
 //! Implement [`Activation::value`] and [`Activation::derivative`]. The
 //! derivative receives both the input `x` and the cached output `y = value(x)`,
@@ -28,7 +34,10 @@
 //! assert!(report.max_relative_error < 1e-7);
 //! ```
 
+#[cfg(test)]
+mod accuracy;
 mod builtin;
+mod fast;
 
 pub use builtin::{Elu, Gelu, Identity, LeakyRelu, Relu, Sigmoid, Silu, Softplus, Tanh};
 
@@ -343,6 +352,7 @@ mod tests {
         let boxed: alloc::boxed::Box<dyn Activation<f64>> = alloc::boxed::Box::new(Tanh);
         let mut y = [0.0; 2];
         boxed.forward_slice(&[0.0, 1.0], &mut y);
-        assert_eq!(y, [0.0, num_traits::Float::tanh(1.0)]);
+        assert_eq!(y, [0.0, Tanh.value(1.0)]);
+        assert!((y[1] - num_traits::Float::tanh(1.0)).abs() <= f64::EPSILON);
     }
 }

@@ -1,15 +1,41 @@
 //! The products and element-wise loops that training needs, on row-major slices.
 //!
 //! Every matrix product in the crate goes through [`gemm`]; the layer math and
-//! [`Matrix`](crate::Matrix)'s product methods call nothing else. That keeps one
-//! place to replace with faster code. [`mod@reference`] holds the obvious triple
-//! loop that tests compare against.
+//! [`Matrix`](crate::Matrix)'s product methods call nothing else. [`gemm`] picks
+//! a [`Path`] by shape ([`path_for`]): plain loops for tiny products, and for
+//! the rest a cache-blocked product with a register-tiled micro-kernel, using
+//! the best SIMD instructions of the CPU (AVX-512 or AVX2 + FMA on x86_64,
+//! chosen at run time with `std`, at compile time without). [`gemm_with`] runs
+//! a path of your choice; [`mod@reference`] holds the obvious triple loop that
+//! tests compare against.
+//!
+//! Nothing here allocates: packing buffers live on the stack (at most 64 KiB,
+//! see [`Path`]), so the products work without `alloc` and a training step stays
+//! allocation-free.
+//!
+//! # Reproducibility
+//! A path gives bitwise identical results for the same inputs on every call: no
+//! result depends on the alignment of the slices, on threads or on timing. On
+//! the packed paths an element of C does not even depend on the other rows or
+//! columns (a batch of one gives the same bits as the same row in a batch of
+//! 100), nor on the [`Form`]. The path [`gemm`] takes depends only on the form,
+//! the shape, the element type and the CPU. Different paths round differently
+//! (see [`Path`]), so the same product can differ in the last bits between two
+//! machines, or between a tiny and a large product; pin a path with
+//! [`gemm_with`] if you need the same bits everywhere.
 
 // The products keep BLAS's argument list (form, m, n, k, A, B, C, accumulate):
 // familiar to anyone who has called a GEMM, and free of wrapper types.
 #![allow(clippy::too_many_arguments)]
 
+mod blocked;
+mod portable;
 pub mod reference;
+#[cfg(target_arch = "x86_64")]
+mod simd;
+mod simple;
+
+use core::fmt;
 
 use crate::Scalar;
 
@@ -37,8 +63,168 @@ impl Form {
     }
 }
 
+/// An implementation of [`gemm`]. [`available_paths`] lists the ones this CPU
+/// can run; [`gemm_with`] runs one.
+///
+/// Rounding: [`Simple`](Path::Simple) and [`Portable`](Path::Portable) round
+/// every multiply and every add, in a fixed order, and give the same bits on
+/// every target. [`Avx2`](Path::Avx2) and [`Avx512`](Path::Avx512) use fused
+/// multiply-adds (one rounding each) over the same depth blocks and give the
+/// same bits as each other. Every path is within the usual `γ(k)·Σₚ|aᵢₚ·bₚⱼ|`
+/// bound of the exact product, `γ(k) = k·u/(1 - k·u)` (the tests check it).
+///
+/// The packed paths pack a `KC x NR` panel of `op(B)` at a time (it stays in
+/// L1) and read `op(A)` in place, `MR` rows at a time; depths are split into
+/// equal blocks of at most `KC`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Path {
+    /// Plain loops over the stored rows (`axpy`s, or dot products for `A·Bᵀ`):
+    /// no packing, no set-up; the fastest for tiny products. Available
+    /// everywhere.
+    Simple,
+    /// Packed and blocked, with a plain-Rust 4 x 8 micro-kernel (`MR x NR`)
+    /// that compilers vectorise, `KC` = 128. Available everywhere; at most
+    /// 16 KiB of packing space.
+    Portable,
+    /// Packed and blocked, with AVX2 + FMA micro-kernels: 6 x 16 for f32,
+    /// 6 x 8 for f64, `KC` = 192. x86_64 only; at most 64 KiB of packing space.
+    Avx2,
+    /// Packed and blocked, with AVX-512F micro-kernels: 12 x 32 for f32,
+    /// 12 x 16 for f64, `KC` = 192. x86_64 only; at most 64 KiB of packing
+    /// space.
+    Avx512,
+}
+
+impl Path {
+    /// Every path, in order of preference for large products (last is best).
+    const ALL: [Path; 4] = [Path::Simple, Path::Portable, Path::Avx2, Path::Avx512];
+
+    /// Whether this CPU can run the path. With the `std` feature the CPU is
+    /// asked at run time; without it, the target features the crate was
+    /// compiled for decide (e.g. `-C target-cpu=native`).
+    #[must_use]
+    pub fn is_available(self) -> bool {
+        match self {
+            Path::Simple | Path::Portable => true,
+            #[cfg(target_arch = "x86_64")]
+            Path::Avx2 => simd::has_avx2_fma(),
+            #[cfg(target_arch = "x86_64")]
+            Path::Avx512 => simd::has_avx512(),
+            #[cfg(not(target_arch = "x86_64"))]
+            Path::Avx2 | Path::Avx512 => false,
+        }
+    }
+}
+
+impl fmt::Display for Path {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Path::Simple => "simple",
+            Path::Portable => "portable",
+            Path::Avx2 => "avx2",
+            Path::Avx512 => "avx512",
+        })
+    }
+}
+
+/// The paths this CPU can run, [`Path::Simple`] first, the best last.
+///
+/// ```
+/// use tinymlp::kernels::{available_paths, Path};
+///
+/// assert!(available_paths().any(|path| path == Path::Portable));
+/// ```
+pub fn available_paths() -> impl Iterator<Item = Path> {
+    Path::ALL.into_iter().filter(|path| path.is_available())
+}
+
+/// The best packed path of this CPU, detected once.
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+fn best_packed() -> Path {
+    use core::sync::atomic::{AtomicU8, Ordering};
+    // 0: not yet detected; otherwise 1 + the index in `Path::ALL`. Racing
+    // first calls all store the same value.
+    static BEST: AtomicU8 = AtomicU8::new(0);
+    match BEST.load(Ordering::Relaxed) {
+        0 => {
+            let best = if simd::has_avx512() {
+                Path::Avx512
+            } else if simd::has_avx2_fma() {
+                Path::Avx2
+            } else {
+                Path::Portable
+            };
+            let index = Path::ALL.iter().position(|&path| path == best).unwrap_or(1);
+            BEST.store(index as u8 + 1, Ordering::Relaxed);
+            best
+        }
+        code => Path::ALL[usize::from(code - 1)],
+    }
+}
+
+/// The best packed path the crate was compiled for.
+#[cfg(not(all(target_arch = "x86_64", feature = "std")))]
+fn best_packed() -> Path {
+    if cfg!(all(target_arch = "x86_64", target_feature = "avx512f")) {
+        Path::Avx512
+    } else if cfg!(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma")) {
+        Path::Avx2
+    } else {
+        Path::Portable
+    }
+}
+
+/// The path [`gemm`] takes for `form` with an `m x n` result, inner dimension
+/// `k` and element type `T`.
+///
+/// [`Path::Simple`] where the plain loops are faster than packing: tiny
+/// products (at most 2048 multiply-adds, at most 4 rows or a single column),
+/// shallow and narrow ones (`k <= 4` and `n <= 8`), and the forms whose loops
+/// run along `k` when C has few elements (`A·Bᵀ` with `n <= 2` or
+/// `m·n <= 96`, `Aᵀ·B` with `m·n <= 64`). Otherwise the best packed path of
+/// the CPU, except that [`Path::Avx2`] is taken over [`Path::Avx512`] for
+/// products no wider than one AVX-512 vector (16 f32, 8 f64) or at most 6 rows
+/// high: its smaller tile wastes less, and the two give the same bits. On CPUs
+/// with only the portable kernel, products stay on [`Path::Simple`] until they
+/// are large (2¹⁸ multiply-adds and at least 16 in every dimension). The
+/// thresholds were measured on an AVX-512 CPU (`benches/gemm.rs`).
+///
+/// ```
+/// use tinymlp::kernels::{path_for, Form, Path};
+///
+/// assert_eq!(path_for::<f32>(Form::ABt, 2, 4, 1), Path::Simple);
+/// assert_ne!(path_for::<f64>(Form::AB, 512, 512, 512), Path::Simple);
+/// ```
+#[must_use]
+pub fn path_for<T: Scalar>(form: Form, m: usize, n: usize, k: usize) -> Path {
+    let work = m.saturating_mul(n).saturating_mul(k);
+    let outputs = m.saturating_mul(n);
+    let simple = work <= 2048
+        || m <= 4
+        || n == 1
+        || (k <= 4 && n <= 8)
+        || match form {
+            Form::ABt => n <= 2 || outputs <= 96,
+            Form::AtB => outputs <= 64,
+            Form::AB => false,
+        };
+    if simple {
+        return Path::Simple;
+    }
+    let vector_lanes = 64 / core::mem::size_of::<T>();
+    match best_packed() {
+        Path::Avx512 if (n <= vector_lanes || m <= 6) && Path::Avx2.is_available() => Path::Avx2,
+        Path::Portable if work < 1 << 18 || m.min(n).min(k) < 16 => Path::Simple,
+        best => best,
+    }
+}
+
 /// General matrix product on row-major slices: `C = op(A)·op(B)`, or
 /// `C += op(A)·op(B)` when `accumulate` is true.
+///
+/// The path is [`path_for`]`::<T>(form, m, n, k)`. Without `accumulate`, C is
+/// only written, never read.
 ///
 /// ```
 /// use tinymlp::kernels::{gemm, Form};
@@ -54,71 +240,100 @@ impl Form {
 /// Panics if a slice's length does not equal its shape's size (see [`Form`]).
 pub fn gemm<T: Scalar>(form: Form, m: usize, n: usize, k: usize, a: &[T], b: &[T], c: &mut [T], accumulate: bool) {
     check_lengths(form, m, n, k, a.len(), b.len(), c.len());
-    if !accumulate {
-        c.fill(T::zero());
-    }
-    match form {
-        Form::AB => {
-            for (c_row, a_row) in c.chunks_exact_mut(n.max(1)).zip(a.chunks_exact(k.max(1))).take(m) {
-                for (&a_ip, b_row) in a_row.iter().zip(b.chunks_exact(n.max(1))) {
-                    axpy(c_row, a_ip, b_row);
-                }
-            }
-        }
-        Form::AtB => {
-            for (a_row, b_row) in a.chunks_exact(m.max(1)).zip(b.chunks_exact(n.max(1))).take(k) {
-                for (&a_pi, c_row) in a_row.iter().zip(c.chunks_exact_mut(n.max(1))) {
-                    axpy(c_row, a_pi, b_row);
-                }
-            }
-        }
-        Form::ABt => {
-            if k == 0 {
-                return;
-            }
-            for (c_row, a_row) in c.chunks_exact_mut(n.max(1)).zip(a.chunks_exact(k)).take(m) {
-                for (c_ij, b_row) in c_row.iter_mut().zip(b.chunks_exact(k)) {
-                    *c_ij = *c_ij + dot(a_row, b_row);
-                }
-            }
-        }
+    run(path_for::<T>(form, m, n, k), form, m, n, k, a, b, c, accumulate);
+}
+
+/// [`gemm`] on the given path, whatever the shape: for tests, benchmarks, and
+/// results that must be the same bits on every machine ([`Path::Portable`] or
+/// [`Path::Simple`]).
+///
+/// ```
+/// use tinymlp::kernels::{gemm_with, Form, Path};
+///
+/// let a = [1.0f32, 2.0, 3.0]; // 1x3
+/// let b = [4.0f32, 5.0, 6.0]; // 3x1
+/// let mut c = [0.0f32];
+/// gemm_with(Path::Portable, Form::AB, 1, 1, 3, &a, &b, &mut c, false);
+/// assert_eq!(c, [32.0]);
+/// ```
+///
+/// # Panics
+/// Panics if the path is not available on this CPU (see [`available_paths`]),
+/// or if a slice's length does not equal its shape's size.
+pub fn gemm_with<T: Scalar>(
+    path: Path,
+    form: Form,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    accumulate: bool,
+) {
+    assert!(path.is_available(), "gemm_with: the {path} path is not available on this CPU");
+    check_lengths(form, m, n, k, a.len(), b.len(), c.len());
+    run(path, form, m, n, k, a, b, c, accumulate);
+}
+
+#[inline]
+fn run<T: Scalar>(
+    path: Path,
+    form: Form,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    accumulate: bool,
+) {
+    match path {
+        Path::Simple => simple::gemm(form, m, n, k, a, b, c, accumulate),
+        packed => T::packed_gemm(packed, form, m, n, k, a, b, c, accumulate),
     }
 }
+
+/// The packed product for one element type on an available packed path (the
+/// per-type hook behind [`Scalar`]).
+macro_rules! packed_gemm {
+    ($name:ident, $elem:ty) => {
+        pub(crate) fn $name(
+            path: Path,
+            form: Form,
+            m: usize,
+            n: usize,
+            k: usize,
+            a: &[$elem],
+            b: &[$elem],
+            c: &mut [$elem],
+            accumulate: bool,
+        ) {
+            match path {
+                #[cfg(target_arch = "x86_64")]
+                Path::Avx512 => match simd::Avx512::detect() {
+                    Some(kernel) => blocked::gemm(kernel, form, m, n, k, a, b, c, accumulate),
+                    None => unreachable!("the avx512 path was checked to be available"),
+                },
+                #[cfg(target_arch = "x86_64")]
+                Path::Avx2 => match simd::Avx2::detect() {
+                    Some(kernel) => blocked::gemm(kernel, form, m, n, k, a, b, c, accumulate),
+                    None => unreachable!("the avx2 path was checked to be available"),
+                },
+                _ => blocked::gemm(portable::Portable, form, m, n, k, a, b, c, accumulate),
+            }
+        }
+    };
+}
+
+packed_gemm!(packed_gemm_f32, f32);
+packed_gemm!(packed_gemm_f64, f64);
 
 pub(crate) fn check_lengths(form: Form, m: usize, n: usize, k: usize, a: usize, b: usize, c: usize) {
     let ((ar, ac), (br, bc)) = form.operand_shapes(m, n, k);
     assert_eq!(a, ar * ac, "gemm {form:?}: A must be {ar}x{ac}");
     assert_eq!(b, br * bc, "gemm {form:?}: B must be {br}x{bc}");
     assert_eq!(c, m * n, "gemm {form:?}: C must be {m}x{n}");
-}
-
-/// `y += alpha * x`, element by element.
-#[inline]
-fn axpy<T: Scalar>(y: &mut [T], alpha: T, x: &[T]) {
-    for (y_i, &x_i) in y.iter_mut().zip(x) {
-        *y_i = *y_i + alpha * x_i;
-    }
-}
-
-/// Dot product with eight independent partial sums, so the compiler can keep
-/// them in vector lanes.
-#[inline]
-fn dot<T: Scalar>(a: &[T], b: &[T]) -> T {
-    let mut partial = [T::zero(); 8];
-    let a_chunks = a.chunks_exact(8);
-    let b_chunks = b.chunks_exact(8);
-    let (a_tail, b_tail) = (a_chunks.remainder(), b_chunks.remainder());
-    for (ca, cb) in a_chunks.zip(b_chunks) {
-        for lane in 0..8 {
-            partial[lane] = partial[lane] + ca[lane] * cb[lane];
-        }
-    }
-    let mut sum = ((partial[0] + partial[4]) + (partial[1] + partial[5]))
-        + ((partial[2] + partial[6]) + (partial[3] + partial[7]));
-    for (&x, &y) in a_tail.iter().zip(b_tail) {
-        sum = sum + x * y;
-    }
-    sum
 }
 
 /// Adds `row` to every row of the row-major `rows x row.len()` matrix `matrix`.

@@ -1,0 +1,210 @@
+//! The built-ins against their PyTorch formulas evaluated with libm, enforcing
+//! the accuracy table in `builtin.rs`, and the scalar/slice agreement.
+//!
+//! Error of one point: `|ours − reference|` must be at most
+//! `ulps · ulp(reference) + slack · ε · scale(x)`, where `ε` is the type's
+//! machine epsilon and `scale(x)` the size of the terms a formula subtracts
+//! (zero where nothing cancels): the second term only matters near zeros of a
+//! derivative and in GELU's `1 + erf(x/√2)` for negative `x`, where the
+//! reference formula loses the same absolute accuracy. Products with a
+//! subnormal factor may also be off by a few subnormal spacings times `|x|`.
+
+use super::{Act, Activation, Elu, Gelu, Silu, Softplus};
+use crate::{Scalar, special};
+use alloc::vec::Vec;
+
+/// ulp of `v` in the type `T` (the subnormal spacing near 0).
+fn ulp<T: Scalar>(v: f64) -> f64 {
+    let (digits, min_exponent) = if core::mem::size_of::<T>() == 4 { (24, -126) } else { (53, -1022) };
+    let exponent = if v == 0.0 { min_exponent } else { (v.abs().log2().floor() as i32).max(min_exponent) };
+    // 2^(exponent − digits + 1), exactly (`powi` would underflow on the way).
+    let power = exponent - digits + 1;
+    if power >= -1022 { f64::from_bits(((power + 1023) as u64) << 52) } else { f64::from_bits(1 << (power + 1074)) }
+}
+
+/// `1/(1 + e^(−x))` with libm, accurate for every `x`.
+fn sigmoid(x: f64) -> f64 {
+    if x < 0.0 {
+        let e = x.exp();
+        e / (1.0 + e)
+    } else {
+        1.0 / (1.0 + (-x).exp())
+    }
+}
+
+/// Reference value, derivative at the reference value, and the size of the
+/// cancelling terms of the value and of the derivative.
+fn reference(act: Act, x: f64) -> (f64, f64, f64, f64) {
+    match act {
+        Act::Sigmoid => {
+            let y = sigmoid(x);
+            (y, (1.0 - y) * y, 0.0, 0.0)
+        }
+        Act::Tanh => {
+            let y = x.tanh();
+            (y, 1.0 - y * y, 0.0, 0.0)
+        }
+        Act::Elu(Elu { alpha }) => {
+            if x > 0.0 {
+                (x, 1.0, 0.0, 0.0)
+            } else {
+                (alpha * x.exp_m1(), alpha * x.exp(), 0.0, 0.0)
+            }
+        }
+        Act::Silu => {
+            let s = sigmoid(x);
+            // s·(1 + x(1 − s)): 1 − s loses ε, which x multiplies.
+            (x * s, s * (1.0 + x * (1.0 - s)), 0.0, s * (1.0 + x.abs()))
+        }
+        Act::Softplus(Softplus { beta, threshold }) => {
+            let z = x * beta;
+            if z > threshold {
+                (x, 1.0, 0.0, 0.0)
+            } else {
+                ((z.max(0.0) + (-z.abs()).exp().ln_1p()) / beta, sigmoid(z), 0.0, 0.0)
+            }
+        }
+        Act::Gelu => {
+            let cdf = 0.5 * (1.0 + special::erf(x * core::f64::consts::FRAC_1_SQRT_2));
+            let pdf = (-0.5 * x * x).exp() * 0.398_942_280_401_432_7;
+            (x * cdf, cdf + x * pdf, x.abs(), 1.0)
+        }
+        _ => unreachable!("{act} is not checked here"),
+    }
+}
+
+/// Bounds per activation: (value ulps, value slack, derivative ulps, derivative slack).
+fn bounds<T: Scalar>(act: Act) -> (f64, f64, f64, f64) {
+    let f32 = core::mem::size_of::<T>() == 4;
+    match act {
+        Act::Sigmoid => (2.0, 0.0, 0.0, 0.0),
+        Act::Tanh => (if f32 { 2.0 } else { 4.0 }, 0.0, 0.0, 0.0),
+        Act::Elu(_) => (1.0, 0.0, 1.0, 0.0),
+        Act::Silu => (3.0, 0.0, 3.0, 2.0),
+        Act::Softplus(_) => (2.0, 0.0, 2.0, 0.0),
+        Act::Gelu => (1.0, 1.0, 2.0, 1.0),
+        _ => unreachable!("{act} is not checked here"),
+    }
+}
+
+fn inputs(points: usize) -> Vec<f64> {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut xs: Vec<f64> = (0..=points).map(|i| -50.0 + 100.0 * i as f64 / points as f64).collect();
+    xs.extend((0..points).map(|_| f64::from_bits(next())).filter(|x| x.is_finite()));
+    xs.extend((0..points).map(|_| f64::from(f32::from_bits(next() as u32))).filter(|x| x.is_finite()));
+    xs.extend([0.0, -0.0, 1e-310, -1e-310, 1e-40, -1e-40, 20.0, 20.000_001, -750.0, -105.0, f64::MAX, f64::MIN]);
+    xs
+}
+
+/// Worst `error / allowed` over the inputs, for value and derivative, and where.
+fn worst<T: Scalar>(act: Act, xs: &[f64]) -> [(f64, f64); 2] {
+    let (value_ulps, value_slack, derivative_ulps, derivative_slack) = bounds::<T>(act);
+    let epsilon = T::epsilon().to_f64();
+    let mut worst = [(0.0, 0.0); 2];
+    for &x64 in xs {
+        let x = T::from_f64(x64);
+        let x64 = x.to_f64();
+        let (y_ref, d_ref, value_scale, derivative_scale) = reference(act, x64);
+        let y = act.value(x);
+        // Sigmoid's and tanh's derivatives are PyTorch's formulas of the cached
+        // output, evaluated in `T`: nothing to compare beyond the value.
+        let y_ref_t = T::from_f64(y_ref);
+        let d = act.derivative(x, y_ref_t);
+        let d_ref = if matches!(act, Act::Sigmoid | Act::Tanh) { d.to_f64() } else { d_ref };
+        let checks = [
+            (y.to_f64(), T::from_f64(y_ref).to_f64(), value_ulps, value_slack * value_scale),
+            (d.to_f64(), T::from_f64(d_ref).to_f64(), derivative_ulps, derivative_slack * derivative_scale),
+        ];
+        for (slot, (ours, reference, ulps, slack)) in worst.iter_mut().zip(checks) {
+            if ours == reference || (ours.is_nan() && reference.is_nan()) {
+                continue;
+            }
+            // Products with a subnormal factor (SiLU, GELU below about −708
+            // in f64) keep only the factor's absolute accuracy.
+            let underflow = 4.0 * x64.abs() * ulp::<T>(0.0);
+            let allowed = ulps * ulp::<T>(reference) + slack * epsilon + underflow;
+            // A NaN where the reference is a number (or the reverse) is infinitely wrong.
+            let ratio = (ours - reference).abs() / allowed;
+            let ratio = if ratio.is_nan() || allowed == 0.0 { f64::INFINITY } else { ratio };
+            if ratio > slot.0 {
+                *slot = (ratio, x64);
+            }
+        }
+    }
+    worst
+}
+
+fn check<T: Scalar>(points: usize) {
+    let xs = inputs(points);
+    // Identity, ReLU and leaky ReLU are exact formulas, unchanged by the kernels.
+    for act in Act::ALL.into_iter().filter(|act| !matches!(act, Act::Identity | Act::Relu | Act::LeakyRelu(_))) {
+        let [(value, at_value), (derivative, at_derivative)] = worst::<T>(act, &xs);
+        #[cfg(feature = "std")]
+        std::println!(
+            "{act} {}: worst error / bound: value {value:.3} at {at_value:e}, derivative {derivative:.3} at {at_derivative:e}",
+            T::NAME
+        );
+        assert!(value <= 1.0, "{act} {}: value error {value} x the bound at {at_value:e}", T::NAME);
+        assert!(derivative <= 1.0, "{act} {}: derivative error {derivative} x the bound at {at_derivative:e}", T::NAME);
+    }
+}
+
+#[test]
+fn builtins_are_within_their_documented_bounds() {
+    check::<f32>(100_000);
+    check::<f64>(100_000);
+}
+
+#[test]
+#[ignore = "slow: 10^7 points per activation; run with --release -- --ignored"]
+fn builtins_are_within_their_documented_bounds_dense() {
+    check::<f32>(10_000_000);
+    check::<f64>(10_000_000);
+}
+
+/// The slice methods run the scalar methods' code: bitwise equal results,
+/// for every length (vector body and remainder) and for parameterised built-ins.
+#[test]
+fn slices_match_scalar_methods_bitwise() {
+    let xs = inputs(500);
+    let acts =
+        [Act::Elu(Elu::new(0.7)), Act::Softplus(Softplus::new(2.0, 10.0)), Act::LeakyRelu(super::LeakyRelu::new(0.2))];
+    for act in Act::ALL.into_iter().chain(acts) {
+        slices_match::<f32>(act, &xs);
+        slices_match::<f64>(act, &xs);
+    }
+    // Through the concrete types as well as `Act`.
+    slices_match_for::<f64, _>(&Gelu, &xs);
+    slices_match_for::<f32, _>(&Silu, &xs);
+}
+
+fn slices_match<T: Scalar>(act: Act, xs: &[f64]) {
+    slices_match_for::<T, _>(&act, xs);
+}
+
+fn slices_match_for<T: Scalar, A: Activation<T>>(act: &A, xs: &[f64]) {
+    for len in [0, 1, 7, 8, 9, 17, xs.len()] {
+        let x: Vec<T> = xs[..len].iter().map(|&v| T::from_f64(v)).collect();
+        let mut y = alloc::vec![T::zero(); len];
+        act.forward_slice(&x, &mut y);
+        let mut grad: Vec<T> = (0..len).map(|i| T::from_f64(1.0 + i as f64 * 0.01)).collect();
+        let expected_grad: Vec<T> =
+            grad.iter().zip(&x).zip(&y).map(|((&g, &x), &y)| g * act.derivative(x, y)).collect();
+        act.backward_slice(&x, &y, &mut grad);
+        for i in 0..len {
+            let scalar = act.value(x[i]);
+            assert!(same(y[i], scalar), "forward_slice vs value at {:?}: {:?} vs {:?}", x[i], y[i], scalar);
+            assert!(same(grad[i], expected_grad[i]), "backward_slice at {:?}", x[i]);
+        }
+    }
+}
+
+fn same<T: Scalar>(a: T, b: T) -> bool {
+    a.to_f64().to_bits() == b.to_f64().to_bits() || (a.is_nan() && b.is_nan())
+}

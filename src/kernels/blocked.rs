@@ -1,0 +1,326 @@
+//! The cache-blocked product shared by every packed path.
+//!
+//! `C (+)= op(A)·op(B)` is cut into depth blocks (`k` split evenly into blocks
+//! of at most `KC`), row blocks of `op(A)` (as many rows as keep the block of A
+//! within [`A_BLOCK_BYTES`], so that it stays in L2), and column strips of
+//! `NR`. Each strip of `op(B)` is packed into one panel, `NR` values per depth
+//! step: packing reads the stored layout of every [`Form`], so a single
+//! micro-kernel serves all three. The panel stays in L1 while the micro-kernel
+//! runs down the row block, `MR` rows at a time, reading those rows of `op(A)`
+//! in place (its strides absorb the form). The micro-kernel keeps the `MR x NR`
+//! tile of C in registers for a whole depth block, then adds it to C (or stores
+//! it, for the first block of a product that does not accumulate).
+//!
+//! A is not packed: each of its panels is used once per column strip, straight
+//! from L1/L2, and a packed copy would cost a stack buffer the size of the row
+//! block. Measured on AVX-512, reading A in place was as fast as packing it at
+//! every size up to 1024³, and much faster for narrow products (with few
+//! strips, a packed A panel is barely reused). Only a partial last panel (fewer
+//! than `MR` rows) is packed, with zero rows, once per depth block. While the
+//! tiles of one strip run, the kernel prefetches the stored values of B that
+//! the next strip packs: they are a row apart in memory and would otherwise be
+//! fetched from L3 one at a time.
+//!
+//! Determinism: each element of C is `C₀ + t₁ + t₂ + ...`, one term per depth
+//! block, each term a multiply-add chain over that block's depth in increasing
+//! order, starting from zero. Block boundaries depend only on `k` and `KC`, so a
+//! path gives the same bits for an element whatever `m`, `n`, the form, the
+//! element's position in its tile or the alignment of the caller's slices.
+//!
+//! Packing space lives on the stack (no allocation, so `no_std` without `alloc`
+//! works and training steps stay allocation-free), 64-byte aligned, in size
+//! classes so that small products do not pay for zeroing the largest buffer.
+
+use super::Form;
+use crate::Scalar;
+
+/// A register-tiled micro-kernel for element type `T`.
+pub(crate) trait MicroKernel<T>: Copy {
+    /// Rows of C per tile: the width of a packed A panel.
+    const MR: usize;
+    /// Columns of C per tile: the width of a packed B panel.
+    const NR: usize;
+    /// Deepest depth block.
+    const KC: usize;
+    /// `c[i·ldc + j] = (c[i·ldc + j] +) Σₚ a[p·MR + i]·b[p·NR + j]` for the
+    /// `MR x NR` tile, with the depth `a.len() / MR`; stores without reading C
+    /// when `accumulate` is false.
+    ///
+    /// Implementations panic unless `a.len() == kc·MR`, `b.len() == kc·NR`,
+    /// `ldc >= NR` and `c.len() >= (MR - 1)·ldc + NR`.
+    fn tile(self, a: &[T], b: &[T], c: &mut [T], ldc: usize, accumulate: bool);
+
+    /// As [`tile`](MicroKernel::tile), with A read in place: element (i, p)
+    /// at `a[i·row_stride + p·depth_stride]`, and the depth `b.len() / NR`.
+    /// The arithmetic is the same, so are the results.
+    ///
+    /// Implementations panic unless the depth is at least 1 and `a` holds the
+    /// element (MR - 1, depth - 1).
+    fn tile_strided(
+        self,
+        a: &[T],
+        row_stride: usize,
+        depth_stride: usize,
+        b: &[T],
+        c: &mut [T],
+        ldc: usize,
+        accumulate: bool,
+    );
+
+    /// Asks the CPU to start loading `data` into cache (a hint: no effect on
+    /// results). The default does nothing.
+    #[inline(always)]
+    fn prefetch(self, data: &[T]) {
+        let _ = data;
+    }
+}
+
+/// `N` values aligned to a cache line, so that vector loads from packed panels
+/// never straddle two lines.
+#[repr(C, align(64))]
+pub(crate) struct Aligned<T, const N: usize>([T; N]);
+
+impl<T: Scalar, const N: usize> Aligned<T, N> {
+    /// A zeroed buffer.
+    #[inline(always)]
+    fn new() -> Self {
+        Aligned([T::zero(); N])
+    }
+    /// The buffer as a slice.
+    #[inline(always)]
+    fn as_mut_slice(&mut self) -> &mut [T] {
+        &mut self.0
+    }
+}
+
+/// Packing space size classes, in elements: a product takes the smallest that
+/// holds a B panel, an edge tile and one A panel, so small products zero
+/// little memory. The largest holds every kernel's `KC·NR + MR·NR + MR·KC`.
+const SPACE_CLASSES: [usize; 5] = [1024, 2048, 4096, 8192, 16384];
+
+/// Bytes of A one row block may span at one depth block: its rows are re-read
+/// once per column strip, so the block should stay in L2 (1-2 MiB per core on
+/// current x86 CPUs; half of a 1 MiB L2 leaves room for B and C).
+const A_BLOCK_BYTES: usize = 512 * 1024;
+
+/// Depth-block size: `k` split into equal blocks of at most `kc_max`.
+#[inline]
+fn depth_block(k: usize, kc_max: usize) -> usize {
+    k.div_ceil(k.div_ceil(kc_max))
+}
+
+/// `C (+)= op(A)·op(B)` with `kernel`; lengths are checked by the caller.
+pub(crate) fn gemm<T: Scalar, K: MicroKernel<T>>(
+    kernel: K,
+    form: Form,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    accumulate: bool,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            c.fill(T::zero());
+        }
+        return;
+    }
+    // The space for the deepest block; classes above it are never needed and
+    // fold away (keeping the stack frame down to what the kernel can use).
+    let most = const { K::KC * K::NR + K::MR * K::NR + K::MR * K::KC };
+    const { assert!(K::KC * K::NR + K::MR * K::NR + K::MR * K::KC <= SPACE_CLASSES[4], "KC too deep for the space") };
+    let kc = depth_block(k, K::KC);
+    let needed = kc * K::NR + K::MR * K::NR + K::MR * kc;
+    let mut run = |space: &mut [T]| run(kernel, form, m, n, k, a, b, c, accumulate, space);
+    // Each class is a separate stack array (LLVM gives them one slot, the size
+    // of the largest), so a product only zeroes the class it uses.
+    if needed <= SPACE_CLASSES[0] {
+        run(Aligned::<T, { SPACE_CLASSES[0] }>::new().as_mut_slice());
+    } else if needed <= SPACE_CLASSES[1] {
+        run(Aligned::<T, { SPACE_CLASSES[1] }>::new().as_mut_slice());
+    } else if needed <= SPACE_CLASSES[2] || most <= SPACE_CLASSES[2] {
+        run(Aligned::<T, { SPACE_CLASSES[2] }>::new().as_mut_slice());
+    } else if needed <= SPACE_CLASSES[3] || most <= SPACE_CLASSES[3] {
+        run(Aligned::<T, { SPACE_CLASSES[3] }>::new().as_mut_slice());
+    } else {
+        run(Aligned::<T, { SPACE_CLASSES[4] }>::new().as_mut_slice());
+    }
+}
+
+/// The loop nest, with `space` for one B panel, one edge tile and one A panel
+/// (for a partial last panel of A: full panels are read in place).
+#[inline(never)]
+fn run<T: Scalar, K: MicroKernel<T>>(
+    kernel: K,
+    form: Form,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    accumulate: bool,
+    space: &mut [T],
+) {
+    let (mr, nr) = (K::MR, K::NR);
+    let kc_max = depth_block(k, K::KC);
+    let (b_space, rest) = space.split_at_mut(kc_max * nr);
+    let (edge, rest) = rest.split_at_mut(mr * nr);
+    let a_slot = &mut rest[..mr * kc_max];
+    // Rows per block: as many whole panels as fit in A_BLOCK_BYTES, balanced.
+    let mc_cap = (A_BLOCK_BYTES / core::mem::size_of::<T>() / kc_max / mr).max(1) * mr;
+    let mc_max = m.div_ceil(m.div_ceil(mc_cap)).next_multiple_of(mr);
+    // op(A)'s element (i, p) is at a[i·row_stride + p·depth_stride].
+    let (row_stride, depth_stride) = match form {
+        Form::AtB => (1, m),
+        Form::AB | Form::ABt => (k, 1),
+    };
+
+    for (depth_index, p0) in (0..k).step_by(kc_max).enumerate() {
+        let kc = kc_max.min(k - p0);
+        let add = accumulate || depth_index > 0;
+        // A partial last panel of A is packed with zero rows, once per depth block.
+        let partial = !m.is_multiple_of(mr);
+        if partial {
+            pack_a(form, a, m, k, m - m % mr, p0, mr, &mut a_slot[..mr * kc]);
+        }
+        for i0 in (0..m).step_by(mc_max) {
+            let panels = mc_max.min(m - i0).div_ceil(mr);
+            for j0 in (0..n).step_by(nr) {
+                let cols = nr.min(n - j0);
+                let b_panel = &mut b_space[..kc * nr];
+                pack_b(form, b, n, k, p0, kc, j0, nr, b_panel);
+                for panel in 0..panels {
+                    // Pack B reads its source with a large stride, so it waits on
+                    // L3 unless the lines were asked for early: spread the next
+                    // panel's requests over this panel's tiles.
+                    if j0 + nr < n {
+                        prefetch_b(kernel, form, b, n, k, p0, kc, j0 + nr, nr.min(n - j0 - nr), panel, panels);
+                    }
+                    let i = i0 + panel * mr;
+                    let rows = mr.min(m - i);
+                    let tile = |c_tile: &mut [T], ldc: usize, add: bool| {
+                        if rows == mr {
+                            let a_panel = &a[i * row_stride + p0 * depth_stride..];
+                            kernel.tile_strided(a_panel, row_stride, depth_stride, b_panel, c_tile, ldc, add);
+                        } else {
+                            kernel.tile(&a_slot[..mr * kc], b_panel, c_tile, ldc, add);
+                        }
+                    };
+                    if rows == mr && cols == nr {
+                        tile(&mut c[i * n + j0..(i + mr - 1) * n + j0 + nr], n, add);
+                    } else {
+                        // Partial tile: same arithmetic into a scratch tile, then
+                        // the same final addition into the live part of C.
+                        tile(edge, nr, false);
+                        for (c_row, t_row) in c[i * n..].chunks_mut(n).zip(edge.chunks_exact(nr)).take(rows) {
+                            for (c_ij, &t) in c_row[j0..j0 + cols].iter_mut().zip(t_row) {
+                                *c_ij = if add { *c_ij + t } else { t };
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Packs rows `i..m` (fewer than `MR`) of `op(A)` at depth `p0..p0 + kc` into
+/// one panel, `dst[p][r]`, with zeros for the missing rows.
+fn pack_a<T: Scalar>(form: Form, a: &[T], m: usize, k: usize, i: usize, p0: usize, mr: usize, dst: &mut [T]) {
+    let rows = m - i;
+    for (p, step) in dst.chunks_exact_mut(mr).enumerate() {
+        for (r, d) in step.iter_mut().enumerate() {
+            *d = match form {
+                _ if r >= rows => T::zero(),
+                Form::AtB => a[(p0 + p) * m + i + r],
+                Form::AB | Form::ABt => a[(i + r) * k + p0 + p],
+            };
+        }
+    }
+}
+
+/// Packs columns `j0..j0 + NR` of `op(B)` at depth `p0..p0 + kc` into one
+/// panel: `dst[p][j]`, zero past column `n`.
+#[inline(always)]
+fn pack_b<T: Scalar>(
+    form: Form,
+    b: &[T],
+    n: usize,
+    k: usize,
+    p0: usize,
+    kc: usize,
+    j0: usize,
+    nr: usize,
+    dst: &mut [T],
+) {
+    let cols = nr.min(n - j0);
+    match form {
+        // B is stored k x n: each depth step is a contiguous run of columns.
+        Form::AB | Form::AtB => {
+            for (p, step) in dst.chunks_exact_mut(nr).enumerate() {
+                let start = (p0 + p) * n + j0;
+                copy_padded(step, &b[start..start + cols], nr);
+            }
+        }
+        // B is stored n x k: each column of op(B) is a contiguous row; interleave.
+        Form::ABt => {
+            for col in 0..cols {
+                let start = (j0 + col) * k + p0;
+                for (d, &v) in dst[col..].iter_mut().step_by(nr).zip(&b[start..start + kc]) {
+                    *d = v;
+                }
+            }
+            if cols < nr {
+                for step in dst.chunks_exact_mut(nr) {
+                    step[cols..].fill(T::zero());
+                }
+            }
+        }
+    }
+}
+
+/// Prefetches part `part` of `parts` of the stored values of B that the panel
+/// at columns `j0..j0 + cols` and depth `p0..p0 + kc` packs.
+#[inline(always)]
+fn prefetch_b<T: Scalar, K: MicroKernel<T>>(
+    kernel: K,
+    form: Form,
+    b: &[T],
+    n: usize,
+    k: usize,
+    p0: usize,
+    kc: usize,
+    j0: usize,
+    cols: usize,
+    part: usize,
+    parts: usize,
+) {
+    // The source is `count` runs of `len` values, `stride` apart.
+    let (first, stride, count, len) = match form {
+        Form::AB | Form::AtB => (p0 * n + j0, n, kc, cols),
+        Form::ABt => (j0 * k + p0, k, cols, kc),
+    };
+    for run in count * part / parts..count * (part + 1) / parts {
+        let start = first + run * stride;
+        kernel.prefetch(&b[start..start + len]);
+    }
+}
+
+/// `dst = src` followed by zeros, for a panel row of `width` (a kernel's
+/// constant `MR` or `NR` once inlined, so that full rows copy with a few vector
+/// moves instead of a call to `memcpy`).
+#[inline(always)]
+fn copy_padded<T: Scalar>(dst: &mut [T], src: &[T], width: usize) {
+    if src.len() == width {
+        dst[..width].copy_from_slice(&src[..width]);
+    } else {
+        dst[..src.len()].copy_from_slice(src);
+        dst[src.len()..width].fill(T::zero());
+    }
+}

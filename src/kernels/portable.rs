@@ -1,0 +1,79 @@
+//! The portable micro-kernel ([`Path::Portable`](super::Path::Portable)):
+//! plain Rust, for every target.
+//!
+//! A 4 x 8 tile of accumulators in fixed-size arrays, which compilers keep in
+//! vector registers where the target has them. Multiplies and adds are
+//! separate operations (Rust never fuses them), so this path gives the same
+//! bits on every target. Its packing space is small (at most 8 KiB for f32,
+//! 16 KiB for f64), to suit small stacks.
+
+use super::blocked::MicroKernel;
+use crate::Scalar;
+
+const MR: usize = 4;
+const NR: usize = 8;
+
+/// The portable kernel (a zero-sized token: always available).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Portable;
+
+impl<T: Scalar> MicroKernel<T> for Portable {
+    const MR: usize = MR;
+    const NR: usize = NR;
+    const KC: usize = 128;
+
+    #[inline]
+    fn tile(self, a: &[T], b: &[T], c: &mut [T], ldc: usize, accumulate: bool) {
+        let kc = a.len() / MR;
+        assert!(a.len() == kc * MR && b.len() == kc * NR);
+        let mut acc = [[T::zero(); NR]; MR];
+        for (a_step, b_step) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
+            let a_step: &[T; MR] = a_step.try_into().unwrap_or_else(|_| unreachable!());
+            step(&mut acc, a_step, b_step);
+        }
+        store(acc, c, ldc, accumulate);
+    }
+
+    #[inline]
+    fn tile_strided(
+        self,
+        a: &[T],
+        row_stride: usize,
+        depth_stride: usize,
+        b: &[T],
+        c: &mut [T],
+        ldc: usize,
+        accumulate: bool,
+    ) {
+        let kc = b.len() / NR;
+        assert!(kc > 0 && b.len() == kc * NR && a.len() > (MR - 1) * row_stride + (kc - 1) * depth_stride);
+        let mut acc = [[T::zero(); NR]; MR];
+        for (p, b_step) in b.chunks_exact(NR).enumerate() {
+            let a_step: [T; MR] = core::array::from_fn(|i| a[i * row_stride + p * depth_stride]);
+            step(&mut acc, &a_step, b_step);
+        }
+        store(acc, c, ldc, accumulate);
+    }
+}
+
+/// One depth step: `acc[i][j] += a[i]·b[j]`, rounding the product and the sum.
+#[inline(always)]
+fn step<T: Scalar>(acc: &mut [[T; NR]; MR], a_step: &[T; MR], b_step: &[T]) {
+    let b_step: &[T; NR] = b_step.try_into().unwrap_or_else(|_| unreachable!());
+    for (acc_row, &a_ip) in acc.iter_mut().zip(a_step) {
+        for (acc_ij, &b_pj) in acc_row.iter_mut().zip(b_step) {
+            *acc_ij = *acc_ij + a_ip * b_pj;
+        }
+    }
+}
+
+/// Adds (or stores) the tile into C.
+#[inline(always)]
+fn store<T: Scalar>(acc: [[T; NR]; MR], c: &mut [T], ldc: usize, accumulate: bool) {
+    assert!(ldc >= NR && c.len() >= (MR - 1) * ldc + NR);
+    for (c_row, acc_row) in c.chunks_mut(ldc).zip(&acc) {
+        for (c_ij, &t) in c_row[..NR].iter_mut().zip(acc_row) {
+            *c_ij = if accumulate { *c_ij + t } else { t };
+        }
+    }
+}

@@ -1,0 +1,343 @@
+//! x86_64 micro-kernels with AVX-512F and AVX2 + FMA intrinsics
+//! ([`Path::Avx512`](super::Path::Avx512), [`Path::Avx2`](super::Path::Avx2)).
+//!
+//! The only module of the crate that uses `unsafe`: intrinsics are `unsafe` to
+//! call (the CPU must have the feature) and read and write through raw
+//! pointers. The pattern is matrixmultiply's: one `#[inline(always)]` kernel
+//! body, generic over a vector type, instantiated inside thin
+//! `#[target_feature]` wrappers so that the whole body is compiled for the
+//! feature. A wrapper is only reachable through a token ([`Avx512`], [`Avx2`])
+//! that can only be made after the feature was detected, and through a safe
+//! method that checks every slice bound first.
+//!
+//! Tiles (rows x columns of C, in registers): AVX-512 12 x 32 f32 and 12 x 16
+//! f64 (24 of the 32 zmm registers, plus two for a row of the B panel and one
+//! for a broadcast element of A), AVX2 6 x 16 f32 and 6 x 8 f64 (12 of the 16
+//! ymm registers). Each depth step is two vector loads from the packed B panel,
+//! `MR` broadcasts from A and `2·MR` fused multiply-adds, so the loop is bound by
+//! the FMA units. Both paths use the same depth blocks, so they give the same
+//! bits; they differ from the portable path, which rounds every multiply and
+//! add separately.
+#![allow(unsafe_code)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+use core::arch::x86_64::{
+    __m256, __m256d, __m512, __m512d, _MM_HINT_T0, _mm_prefetch, _mm256_add_pd, _mm256_add_ps, _mm256_fmadd_pd,
+    _mm256_fmadd_ps, _mm256_loadu_pd, _mm256_loadu_ps, _mm256_set1_pd, _mm256_set1_ps, _mm256_setzero_pd,
+    _mm256_setzero_ps, _mm256_storeu_pd, _mm256_storeu_ps, _mm512_add_pd, _mm512_add_ps, _mm512_fmadd_pd,
+    _mm512_fmadd_ps, _mm512_loadu_pd, _mm512_loadu_ps, _mm512_set1_pd, _mm512_set1_ps, _mm512_setzero_pd,
+    _mm512_setzero_ps, _mm512_storeu_pd, _mm512_storeu_ps,
+};
+
+use super::blocked::MicroKernel;
+
+/// Whether the CPU has AVX-512F (run-time detection with `std`, the compile-time
+/// target features without).
+pub(crate) fn has_avx512() -> bool {
+    #[cfg(feature = "std")]
+    {
+        std::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        cfg!(target_feature = "avx512f")
+    }
+}
+
+/// Whether the CPU has AVX2 and FMA (as [`has_avx512`]).
+pub(crate) fn has_avx2_fma() -> bool {
+    #[cfg(feature = "std")]
+    {
+        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        cfg!(all(target_feature = "avx2", target_feature = "fma"))
+    }
+}
+
+/// Asks the CPU to load the cache lines of `data` into L1.
+#[inline(always)]
+fn prefetch<T>(data: &[T]) {
+    let Some(last) = data.len().checked_sub(1) else { return };
+    let bytes = core::mem::size_of_val(data);
+    let start = data.as_ptr().cast::<i8>();
+    for offset in (0..bytes).step_by(64) {
+        // SAFETY: `start + offset` is inside `data` (offset < its size in
+        // bytes); a prefetch never faults and never changes memory.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(start.add(offset)) }
+    }
+    // SAFETY: as above, the last element of `data` (the loop may have stopped
+    // one line short when `data` does not start on a line boundary).
+    unsafe { _mm_prefetch::<_MM_HINT_T0>(data.as_ptr().add(last).cast::<i8>()) }
+}
+
+/// Proof that the CPU has AVX-512F: only [`Avx512::detect`] makes one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Avx512(());
+
+impl Avx512 {
+    pub(crate) fn detect() -> Option<Self> {
+        has_avx512().then_some(Self(()))
+    }
+}
+
+/// Proof that the CPU has AVX2 and FMA: only [`Avx2::detect`] makes one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Avx2(());
+
+impl Avx2 {
+    pub(crate) fn detect() -> Option<Self> {
+        has_avx2_fma().then_some(Self(()))
+    }
+}
+
+/// The vector operations a kernel body needs.
+///
+/// Every method is `unsafe`: the CPU must have the vector type's feature, and
+/// pointers must be valid for `LANES` elements.
+trait Lanes: Copy {
+    type Elem: Copy;
+    const LANES: usize;
+    unsafe fn zero() -> Self;
+    unsafe fn splat(x: Self::Elem) -> Self;
+    unsafe fn load(src: *const Self::Elem) -> Self;
+    unsafe fn store(dst: *mut Self::Elem, v: Self);
+    /// `a·b + c` with one rounding.
+    unsafe fn mul_add(a: Self, b: Self, c: Self) -> Self;
+    unsafe fn add(a: Self, b: Self) -> Self;
+}
+
+macro_rules! lanes {
+    ($vector:ty, $elem:ty, $lanes:expr, $zero:ident, $splat:ident, $load:ident, $store:ident, $fma:ident, $add:ident) => {
+        impl Lanes for $vector {
+            type Elem = $elem;
+            const LANES: usize = $lanes;
+            #[inline(always)]
+            unsafe fn zero() -> Self {
+                // SAFETY: the caller guarantees the CPU has this feature.
+                unsafe { $zero() }
+            }
+            #[inline(always)]
+            unsafe fn splat(x: $elem) -> Self {
+                // SAFETY: the caller guarantees the CPU has this feature.
+                unsafe { $splat(x) }
+            }
+            #[inline(always)]
+            unsafe fn load(src: *const $elem) -> Self {
+                // SAFETY: the caller guarantees the feature and `LANES` readable
+                // elements at `src`; the load has no alignment requirement.
+                unsafe { $load(src) }
+            }
+            #[inline(always)]
+            unsafe fn store(dst: *mut $elem, v: Self) {
+                // SAFETY: the caller guarantees the feature and `LANES` writable
+                // elements at `dst`; the store has no alignment requirement.
+                unsafe { $store(dst, v) }
+            }
+            #[inline(always)]
+            unsafe fn mul_add(a: Self, b: Self, c: Self) -> Self {
+                // SAFETY: the caller guarantees the CPU has this feature.
+                unsafe { $fma(a, b, c) }
+            }
+            #[inline(always)]
+            unsafe fn add(a: Self, b: Self) -> Self {
+                // SAFETY: the caller guarantees the CPU has this feature.
+                unsafe { $add(a, b) }
+            }
+        }
+    };
+}
+
+lanes!(
+    __m512,
+    f32,
+    16,
+    _mm512_setzero_ps,
+    _mm512_set1_ps,
+    _mm512_loadu_ps,
+    _mm512_storeu_ps,
+    _mm512_fmadd_ps,
+    _mm512_add_ps
+);
+lanes!(
+    __m512d,
+    f64,
+    8,
+    _mm512_setzero_pd,
+    _mm512_set1_pd,
+    _mm512_loadu_pd,
+    _mm512_storeu_pd,
+    _mm512_fmadd_pd,
+    _mm512_add_pd
+);
+lanes!(
+    __m256,
+    f32,
+    8,
+    _mm256_setzero_ps,
+    _mm256_set1_ps,
+    _mm256_loadu_ps,
+    _mm256_storeu_ps,
+    _mm256_fmadd_ps,
+    _mm256_add_ps
+);
+lanes!(
+    __m256d,
+    f64,
+    4,
+    _mm256_setzero_pd,
+    _mm256_set1_pd,
+    _mm256_loadu_pd,
+    _mm256_storeu_pd,
+    _mm256_fmadd_pd,
+    _mm256_add_pd
+);
+
+/// The kernel body: an `MR x (NV·LANES)` tile of C (+)= A panel · packed B
+/// panel, over depth `kc`, with A's element (i, p) at `a + i·row_stride +
+/// p·depth_stride` (a packed panel has strides 1 and MR).
+///
+/// # Safety
+/// The CPU has `V`'s feature; `a` is readable at every `i·row_stride +
+/// p·depth_stride` (i < MR, p < kc), `b` for `kc·NV·LANES` elements, and `c`
+/// readable and writable at `c + i·ldc + j` for every `i < MR`, `j < NV·LANES`.
+#[inline(always)]
+unsafe fn tile_body<V: Lanes, const MR: usize, const NV: usize>(
+    kc: usize,
+    a: *const V::Elem,
+    row_stride: usize,
+    depth_stride: usize,
+    b: *const V::Elem,
+    c: *mut V::Elem,
+    ldc: usize,
+    accumulate: bool,
+) {
+    // SAFETY: every pointer offset below stays inside the ranges the caller
+    // guarantees (p < kc, i < MR, v < NV), and the feature is present.
+    unsafe {
+        let nr = NV * V::LANES;
+        // The tile of C is read (or written) only after the depth loop: ask
+        // for its lines now so they arrive meanwhile.
+        for i in 0..MR {
+            let c_row = c.add(i * ldc).cast::<i8>().cast_const();
+            _mm_prefetch::<_MM_HINT_T0>(c_row);
+            _mm_prefetch::<_MM_HINT_T0>(c.add(i * ldc + nr - 1).cast::<i8>().cast_const());
+        }
+        let mut acc = [[V::zero(); NV]; MR];
+        for p in 0..kc {
+            let b_step = b.add(p * nr);
+            let mut b_vectors = [V::zero(); NV];
+            for (v, b_vector) in b_vectors.iter_mut().enumerate() {
+                *b_vector = V::load(b_step.add(v * V::LANES));
+            }
+            let a_step = a.add(p * depth_stride);
+            for (i, acc_row) in acc.iter_mut().enumerate() {
+                let a_ip = V::splat(*a_step.add(i * row_stride));
+                for (acc_iv, &b_vector) in acc_row.iter_mut().zip(&b_vectors) {
+                    *acc_iv = V::mul_add(a_ip, b_vector, *acc_iv);
+                }
+            }
+        }
+        for (i, acc_row) in acc.iter().enumerate() {
+            let c_row = c.add(i * ldc);
+            for (v, &sum) in acc_row.iter().enumerate() {
+                let c_iv = c_row.add(v * V::LANES);
+                let value = if accumulate { V::add(V::load(c_iv), sum) } else { sum };
+                V::store(c_iv, value);
+            }
+        }
+    }
+}
+
+/// `#[target_feature]` wrappers around [`tile_body`] (packed A, and A read in
+/// place) and the safe [`MicroKernel`] impl that reaches them through a
+/// detection token.
+macro_rules! kernel {
+    ($token:ty, $elem:ty, $vector:ty, $feature:literal, $packed:ident, $strided:ident,
+     mr = $mr:expr, nv = $nv:expr, kc = $kc:expr) => {
+        /// # Safety
+        /// As [`tile_body`] with A packed (strides 1 and MR).
+        #[target_feature(enable = $feature)]
+        unsafe fn $packed(kc: usize, a: *const $elem, b: *const $elem, c: *mut $elem, ldc: usize, accumulate: bool) {
+            // SAFETY: passed on from this function's contract; the feature is
+            // enabled for this function.
+            unsafe { tile_body::<$vector, $mr, $nv>(kc, a, 1, $mr, b, c, ldc, accumulate) }
+        }
+
+        /// # Safety
+        /// As [`tile_body`].
+        #[target_feature(enable = $feature)]
+        unsafe fn $strided(
+            kc: usize,
+            a: *const $elem,
+            row_stride: usize,
+            depth_stride: usize,
+            b: *const $elem,
+            c: *mut $elem,
+            ldc: usize,
+            accumulate: bool,
+        ) {
+            // SAFETY: passed on from this function's contract; the feature is
+            // enabled for this function.
+            unsafe { tile_body::<$vector, $mr, $nv>(kc, a, row_stride, depth_stride, b, c, ldc, accumulate) }
+        }
+
+        impl MicroKernel<$elem> for $token {
+            const MR: usize = $mr;
+            const NR: usize = $nv * <$vector as Lanes>::LANES;
+            const KC: usize = $kc;
+
+            #[inline]
+            fn tile(self, a: &[$elem], b: &[$elem], c: &mut [$elem], ldc: usize, accumulate: bool) {
+                let (mr, nr) = (<Self as MicroKernel<$elem>>::MR, <Self as MicroKernel<$elem>>::NR);
+                let kc = a.len() / mr;
+                assert!(a.len() == kc * mr && b.len() == kc * nr && ldc >= nr && c.len() >= (mr - 1) * ldc + nr);
+                // SAFETY: the token exists only if the CPU has the feature
+                // (`detect`); the assertion gives `a` kc·MR and `b` kc·NR
+                // elements, and C every `i·ldc + j` with i < MR, j < NR.
+                unsafe { $packed(kc, a.as_ptr(), b.as_ptr(), c.as_mut_ptr(), ldc, accumulate) }
+            }
+
+            #[inline]
+            fn tile_strided(
+                self,
+                a: &[$elem],
+                row_stride: usize,
+                depth_stride: usize,
+                b: &[$elem],
+                c: &mut [$elem],
+                ldc: usize,
+                accumulate: bool,
+            ) {
+                let (mr, nr) = (<Self as MicroKernel<$elem>>::MR, <Self as MicroKernel<$elem>>::NR);
+                let kc = b.len() / nr;
+                assert!(kc > 0 && b.len() == kc * nr && ldc >= nr && c.len() >= (mr - 1) * ldc + nr);
+                assert!(a.len() > (mr - 1) * row_stride + (kc - 1) * depth_stride);
+                // SAFETY: as in `tile`; the second assertion puts the last
+                // element of A the body reads, (MR-1, kc-1), inside `a`, and
+                // every other one is at a smaller offset.
+                unsafe {
+                    $strided(kc, a.as_ptr(), row_stride, depth_stride, b.as_ptr(), c.as_mut_ptr(), ldc, accumulate)
+                }
+            }
+
+            #[inline(always)]
+            fn prefetch(self, data: &[$elem]) {
+                prefetch(data);
+            }
+        }
+    };
+}
+
+// Depth blocks: the two paths must share them (per type) to give the same bits.
+// A B panel is then at most 24 KiB (KC x NR), most of L1; depths are split
+// evenly (k = 1024 gives 6 blocks of 171). 192 was a little faster than 128 and
+// 256 at 1024³, and as fast elsewhere, in interleaved runs.
+const KC_F32: usize = 192;
+const KC_F64: usize = 192;
+
+kernel!(Avx512, f32, __m512, "avx512f", tile_f32_avx512, tile_f32_avx512_strided, mr = 12, nv = 2, kc = KC_F32);
+kernel!(Avx512, f64, __m512d, "avx512f", tile_f64_avx512, tile_f64_avx512_strided, mr = 12, nv = 2, kc = KC_F64);
+kernel!(Avx2, f32, __m256, "avx2,fma", tile_f32_avx2, tile_f32_avx2_strided, mr = 6, nv = 2, kc = KC_F32);
+kernel!(Avx2, f64, __m256d, "avx2,fma", tile_f64_avx2, tile_f64_avx2_strided, mr = 6, nv = 2, kc = KC_F64);

@@ -1,0 +1,295 @@
+//! Every available `kernels::Path` x every form x accumulate, against the naive
+//! reference, on shapes chosen to hit every edge of the blocking: empty and
+//! tiny sizes, primes, one more and one less than each micro-kernel tile,
+//! depths across the depth blocks, and sizes that need several row blocks.
+//!
+//! The tolerance is the textbook bound for a dot product of length k: each of
+//! the two computations (the path and the reference) is within
+//! `γ(k+1)·(Σₚ|aᵢₚ·bₚⱼ| + |c₀|)` of the exact value, `γ(n) = n·u/(1 - n·u)`.
+
+use tinymlp::Scalar;
+use tinymlp::kernels::{Form, Path, available_paths, gemm, gemm_with, path_for, reference};
+
+const FORMS: [Form; 3] = [Form::AB, Form::AtB, Form::ABt];
+
+fn filled<T: Scalar>(len: usize, seed: u64) -> Vec<T> {
+    let mut rng = tinymlp::Rng::new(seed);
+    (0..len).map(|_| T::from_f64(rng.uniform(-1.0, 1.0))).collect()
+}
+
+/// `γ(k+1)` for `T`, doubled (path and reference), with some slack for the
+/// final additions.
+fn rounding_factor<T: Scalar>(k: usize) -> f64 {
+    let unit = Scalar::to_f64(T::epsilon()) / 2.0;
+    let steps = (k + 2) as f64;
+    2.0 * steps * unit / (1.0 - steps * unit)
+}
+
+/// Runs `path` and the reference on one shape and checks every element
+/// against the rounding bound.
+fn check_shape<T: Scalar>(path: Path, form: Form, m: usize, n: usize, k: usize, accumulate: bool) {
+    let ((ar, ac), (br, bc)) = form.operand_shapes(m, n, k);
+    let a: Vec<T> = filled(ar * ac, 1 + m as u64);
+    let b: Vec<T> = filled(br * bc, 2 + n as u64);
+    let c0: Vec<T> = filled(m * n, 3 + k as u64);
+
+    let mut got = c0.clone();
+    gemm_with(path, form, m, n, k, &a, &b, &mut got, accumulate);
+    let mut expected = c0.clone();
+    reference::gemm(form, m, n, k, &a, &b, &mut expected, accumulate);
+
+    // Σ|a·b| (+ |c₀|), in f64 so that the bound itself is not rounded away.
+    let abs = |v: &[T]| v.iter().map(|x| Scalar::to_f64(*x).abs()).collect::<Vec<f64>>();
+    let mut magnitude = if accumulate { abs(&c0) } else { vec![0.0; m * n] };
+    reference::gemm(form, m, n, k, &abs(&a), &abs(&b), &mut magnitude, true);
+
+    let factor = rounding_factor::<T>(k);
+    for (index, ((g, e), mag)) in got.iter().zip(&expected).zip(&magnitude).enumerate() {
+        let error = (Scalar::to_f64(*g) - Scalar::to_f64(*e)).abs();
+        let bound = factor * mag + f64::from(f32::MIN_POSITIVE);
+        assert!(
+            error <= bound,
+            "{path} {form:?} {m}x{n}x{k} accumulate={accumulate} {}: C[{},{}] = {g:?}, reference {e:?} (error {error:e} > bound {bound:e})",
+            T::NAME,
+            index / n,
+            index % n,
+        );
+    }
+}
+
+fn check_shapes<T: Scalar>(shapes: &[(usize, usize, usize)]) {
+    for path in available_paths() {
+        for form in FORMS {
+            for &(m, n, k) in shapes {
+                for accumulate in [false, true] {
+                    check_shape::<T>(path, form, m, n, k, accumulate);
+                }
+            }
+        }
+    }
+}
+
+/// All combinations of small sizes around every tile edge (4, 6, 8, 12, 16, 32).
+fn small_cube() -> Vec<(usize, usize, usize)> {
+    let sizes = [0, 1, 2, 3, 5, 7, 11, 12, 13];
+    let wide = [0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33];
+    let mut shapes = Vec::new();
+    for &m in &sizes {
+        for &n in &wide {
+            for &k in &sizes {
+                shapes.push((m, n, k));
+            }
+        }
+    }
+    shapes
+}
+
+/// Primes, the shapes matrixmultiply tests, depths around the depth block (128)
+/// and its multiples, row counts beyond one A block, and training shapes.
+fn awkward_shapes() -> Vec<(usize, usize, usize)> {
+    vec![
+        (17, 257, 3),
+        (17, 257, 17),
+        (257, 17, 13),
+        (63, 63, 63),
+        (65, 65, 65),
+        (67, 67, 67),
+        (63, 65, 67),
+        (67, 63, 65),
+        (23, 29, 127),
+        (23, 29, 128),
+        (23, 29, 129),
+        (13, 33, 255),
+        (13, 33, 256),
+        (13, 33, 257),
+        (25, 49, 383),
+        (5, 7, 1000),
+        (3, 2, 4099),
+        (300, 19, 7),
+        (311, 37, 29),
+        (1100, 5, 3),
+        (200, 32, 32),
+        (32, 32, 200),
+        (2, 4, 1),
+        (4, 1, 2),
+        (130, 36, 300),
+    ]
+}
+
+#[test]
+fn every_path_matches_the_reference_on_small_shapes_f64() {
+    check_shapes::<f64>(&small_cube());
+}
+
+#[test]
+fn every_path_matches_the_reference_on_small_shapes_f32() {
+    check_shapes::<f32>(&small_cube());
+}
+
+#[test]
+fn every_path_matches_the_reference_on_awkward_shapes_f64() {
+    check_shapes::<f64>(&awkward_shapes());
+}
+
+#[test]
+fn every_path_matches_the_reference_on_awkward_shapes_f32() {
+    check_shapes::<f32>(&awkward_shapes());
+}
+
+/// Several depth blocks, column strips with an edge, and (1100 x 20 x 390:
+/// A blocks of 512 KiB hold 1008 f32 or 504 f64 rows at depth 130) several
+/// row blocks.
+#[test]
+fn every_path_matches_the_reference_on_large_shapes() {
+    let shapes = [(301, 45, 390), (97, 530, 260), (1100, 20, 390)];
+    for path in available_paths().filter(|&path| path != Path::Simple) {
+        for form in FORMS {
+            for &(m, n, k) in &shapes {
+                check_shape::<f32>(path, form, m, n, k, true);
+                check_shape::<f64>(path, form, m, n, k, false);
+            }
+            check_shape::<f64>(path, form, 1100, 20, 390, true);
+        }
+    }
+}
+
+/// `gemm` gives exactly what `gemm_with(path_for(..))` gives.
+#[test]
+fn gemm_takes_the_path_path_for_names() {
+    for &(m, n, k) in &[(2, 4, 1), (200, 32, 32), (128, 256, 784), (64, 64, 64), (1, 1000, 1000)] {
+        for form in FORMS {
+            let ((ar, ac), (br, bc)) = form.operand_shapes(m, n, k);
+            let a: Vec<f32> = filled(ar * ac, 4);
+            let b: Vec<f32> = filled(br * bc, 5);
+            let mut auto = filled::<f32>(m * n, 6);
+            let mut pinned = auto.clone();
+            gemm(form, m, n, k, &a, &b, &mut auto, true);
+            gemm_with(path_for::<f32>(form, m, n, k), form, m, n, k, &a, &b, &mut pinned, true);
+            assert_eq!(bits(&auto), bits(&pinned), "{form:?} {m}x{n}x{k}");
+        }
+    }
+}
+
+fn bits<T: Scalar>(values: &[T]) -> Vec<u64> {
+    values.iter().map(|v| Scalar::to_f64(*v).to_bits()).collect()
+}
+
+/// Same inputs, same bits: on repeated calls, and when the caller's slices sit
+/// at a different alignment.
+#[test]
+fn every_path_is_deterministic_and_alignment_independent() {
+    let (m, n, k) = (37, 70, 300);
+    for path in available_paths() {
+        for form in FORMS {
+            let ((ar, ac), (br, bc)) = form.operand_shapes(m, n, k);
+            let a: Vec<f32> = filled(ar * ac, 7);
+            let b: Vec<f32> = filled(br * bc, 8);
+            let mut first = vec![0.0f32; m * n];
+            gemm_with(path, form, m, n, k, &a, &b, &mut first, false);
+            let mut again = vec![1.0f32; m * n];
+            gemm_with(path, form, m, n, k, &a, &b, &mut again, false);
+            assert_eq!(bits(&first), bits(&again), "{path} {form:?}: repeated call");
+
+            // Shift every slice by one element inside larger buffers.
+            let mut a_shifted = vec![0.0f32; a.len() + 1];
+            a_shifted[1..].copy_from_slice(&a);
+            let mut b_shifted = vec![0.0f32; b.len() + 1];
+            b_shifted[1..].copy_from_slice(&b);
+            let mut c_shifted = vec![0.0f32; m * n + 1];
+            gemm_with(path, form, m, n, k, &a_shifted[1..], &b_shifted[1..], &mut c_shifted[1..], false);
+            assert_eq!(bits(&first), bits(&c_shifted[1..]), "{path} {form:?}: shifted slices");
+        }
+    }
+}
+
+/// Packing absorbs the transposes: the three forms of the same product give
+/// the same bits on a packed path; and an element's value does not depend on
+/// how many rows the product has (a batch of one row gives the row's bits).
+#[test]
+fn packed_paths_agree_across_forms_and_batch_sizes() {
+    let (m, n, k) = (29, 41, 260);
+    let a: Vec<f64> = filled(m * k, 9); // m x k
+    let b: Vec<f64> = filled(k * n, 10); // k x n
+    let transpose = |v: &[f64], rows: usize, cols: usize| -> Vec<f64> {
+        (0..rows * cols).map(|index| v[(index % rows) * cols + index / rows]).collect()
+    };
+    let a_t = transpose(&a, m, k); // k x m
+    let b_t = transpose(&b, k, n); // n x k
+    for path in available_paths().filter(|&path| path != Path::Simple) {
+        let mut ab = vec![0.0; m * n];
+        gemm_with(path, Form::AB, m, n, k, &a, &b, &mut ab, false);
+        let mut atb = vec![0.0; m * n];
+        gemm_with(path, Form::AtB, m, n, k, &a_t, &b, &mut atb, false);
+        let mut abt = vec![0.0; m * n];
+        gemm_with(path, Form::ABt, m, n, k, &a, &b_t, &mut abt, false);
+        assert_eq!(bits(&ab), bits(&atb), "{path}: AB vs AtB");
+        assert_eq!(bits(&ab), bits(&abt), "{path}: AB vs ABt");
+
+        for row in [0, 13, m - 1] {
+            let mut single = vec![0.0; n];
+            gemm_with(path, Form::AB, 1, n, k, &a[row * k..(row + 1) * k], &b, &mut single, false);
+            assert_eq!(bits(&single), bits(&ab[row * n..(row + 1) * n]), "{path}: row {row} alone");
+        }
+    }
+}
+
+/// The two fused-multiply-add paths share depth blocks, so they agree bitwise.
+#[test]
+fn simd_paths_agree_bitwise() {
+    let paths: Vec<Path> = available_paths().filter(|&p| p == Path::Avx2 || p == Path::Avx512).collect();
+    if paths.len() < 2 {
+        return;
+    }
+    for &(m, n, k) in &[(13, 33, 257), (50, 70, 129), (7, 9, 1)] {
+        for form in FORMS {
+            let ((ar, ac), (br, bc)) = form.operand_shapes(m, n, k);
+            let a: Vec<f32> = filled(ar * ac, 11);
+            let b: Vec<f32> = filled(br * bc, 12);
+            let mut results = paths.iter().map(|&path| {
+                let mut c = filled::<f32>(m * n, 13);
+                gemm_with(path, form, m, n, k, &a, &b, &mut c, true);
+                bits(&c)
+            });
+            let first = results.next();
+            assert!(results.all(|r| Some(r) == first), "{form:?} {m}x{n}x{k}");
+        }
+    }
+}
+
+/// Without `accumulate`, C is never read: NaN or infinity in it do not leak.
+#[test]
+fn overwrite_ignores_old_contents_of_c() {
+    let (m, n, k) = (14, 35, 20);
+    for path in available_paths() {
+        for form in FORMS {
+            let ((ar, ac), (br, bc)) = form.operand_shapes(m, n, k);
+            let a: Vec<f64> = filled(ar * ac, 14);
+            let b: Vec<f64> = filled(br * bc, 15);
+            let mut c = vec![f64::NAN; m * n];
+            gemm_with(path, form, m, n, k, &a, &b, &mut c, false);
+            assert!(c.iter().all(|x| x.is_finite()), "{path} {form:?}");
+            let mut empty_depth = vec![f64::INFINITY; m * n];
+            gemm_with(path, form, m, n, 0, &[], &[], &mut empty_depth, false);
+            assert!(empty_depth.iter().all(|&x| x == 0.0), "{path} {form:?}: k = 0");
+        }
+    }
+}
+
+#[test]
+fn portable_and_simple_are_always_available() {
+    let paths: Vec<Path> = available_paths().collect();
+    assert!(paths.contains(&Path::Simple) && paths.contains(&Path::Portable));
+    assert!(paths.iter().all(|path| path.is_available()));
+    assert_eq!(path_for::<f64>(Form::ABt, 2, 4, 1), Path::Simple);
+    assert_eq!(path_for::<f32>(Form::AB, 1024, 1024, 1024), *paths.last().unwrap_or(&Path::Portable));
+}
+
+#[test]
+#[should_panic(expected = "not available")]
+fn unavailable_path_panics() {
+    let missing = [Path::Avx2, Path::Avx512].into_iter().find(|path| !path.is_available());
+    // On a CPU with every path there is nothing to test; fail the same way.
+    let path = missing.unwrap_or_else(|| panic!("every path is available on this CPU: nothing not available"));
+    let mut c = [0.0f32; 1];
+    gemm_with(path, Form::AB, 1, 1, 1, &[1.0], &[1.0], &mut c, false);
+}
