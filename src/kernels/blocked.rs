@@ -130,10 +130,14 @@ pub(crate) fn gemm<T: Scalar, K: MicroKernel<T>>(
         }
         return;
     }
-    // The space for the deepest block; classes above it are never needed and
-    // fold away (keeping the stack frame down to what the kernel can use).
-    let most = const { K::KC * K::NR + K::MR * K::NR + K::MR * K::KC };
-    const { assert!(K::KC * K::NR + K::MR * K::NR + K::MR * K::KC <= SPACE_CLASSES[4], "KC too deep for the space") };
+    // The space for the deepest block (checked at compile time); classes above
+    // it are never needed and fold away, keeping the stack frame down to what
+    // the kernel can use.
+    let most = const {
+        let most = K::KC * K::NR + K::MR * K::NR + K::MR * K::KC;
+        assert!(most <= SPACE_CLASSES[4], "KC too deep for the packing space");
+        most
+    };
     let kc = depth_block(k, K::KC);
     let needed = kc * K::NR + K::MR * K::NR + K::MR * kc;
     let mut run = |space: &mut [T]| run(kernel, form, m, n, k, a, b, c, accumulate, space);
@@ -185,8 +189,7 @@ fn run<T: Scalar, K: MicroKernel<T>>(
         let kc = kc_max.min(k - p0);
         let add = accumulate || depth_index > 0;
         // A partial last panel of A is packed with zero rows, once per depth block.
-        let partial = !m.is_multiple_of(mr);
-        if partial {
+        if !m.is_multiple_of(mr) {
             pack_a(form, a, m, k, m - m % mr, p0, mr, &mut a_slot[..mr * kc]);
         }
         for i0 in (0..m).step_by(mc_max) {
