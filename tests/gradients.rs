@@ -141,6 +141,10 @@ fn assert_f32_matches_f64<L32: Layers<f32>, L64: Layers<f64>>(
         Matrix::from_vec(m.rows(), m.cols(), m.as_slice().iter().map(|&v| f64::from(v)).collect()).unwrap()
     };
     let (x64, y64) = (widen(x), widen(y));
+    // f32 and f64 round pre-activations differently, so one that lies within
+    // rounding of a kink (ReLU at 0) may fall on different sides: the two
+    // gradients then differ legitimately. Such cases are skipped.
+    prop_assume!(!near_a_kink(net64, &x64));
     for (net_grads, reference) in [(f32_grads(net32, x, y), f64_grads(net64, &x64, &y64))] {
         let scale = reference.iter().fold(0.0f64, |m, g| m.max(g.abs()));
         for (i, (&g32, &g64)) in net_grads.iter().zip(&reference).enumerate() {
@@ -152,6 +156,29 @@ fn assert_f32_matches_f64<L32: Layers<f32>, L64: Layers<f64>>(
         }
     }
     Ok(())
+}
+
+/// Whether any pre-activation of `net` on `x` is within 1e-4 (relative) of a
+/// change of [`Activation::piece`], computed layer by layer with the public
+/// layer math.
+fn near_a_kink<L: Layers<f64>>(net: &Mlp<f64, L>, x: &Matrix<f64>) -> bool {
+    let mut input = x.as_slice().to_vec();
+    for index in 0..net.depth() {
+        let layer = net.layers().layer(index);
+        let mut pre = vec![0.0; x.rows() * layer.outputs()];
+        let mut out = pre.clone();
+        layer.forward_batch(&input, &mut pre, &mut out);
+        let activation = layer.activation();
+        let near = pre.iter().any(|&z| {
+            let margin = 1e-4 * (1.0 + z.abs());
+            activation.piece(z - margin) != activation.piece(z + margin)
+        });
+        if near {
+            return true;
+        }
+        input = out;
+    }
+    false
 }
 
 fn f32_grads<L: Layers<f32>>(net: &mut Mlp<f32, L>, x: &Matrix<f32>, y: &Matrix<f32>) -> Vec<f32> {
