@@ -102,190 +102,25 @@ const ERFC_BIG: [f64; 15] = [
 /// The centre of `1/(t + 3)` over `[1, 5.95]`, as rounded in the fit.
 const ERFC_CENTRE: f64 = 0.180_865_921_787_709_5;
 
-/// `c[0] + c[1]·x + … + c[N−1]·x^(N−1)` for `N ≥ 3`: Horner's rule for the
-/// two lowest terms (which carry most of the value, so their rounding is what
-/// the result sees) over `c[2] + c[3]·x + …` evaluated as
-/// `Σ (q[2j] + q[2j+1]·x²)·x^(4j)` with `q[i] = c[2+2i] + c[3+2i]·x`. The same
-/// work as Horner's rule throughout, but a dependency chain about half as long,
-/// which is what limits the vectorised loops. (`N` is a constant: the branches
-/// fold and the loop unrolls.)
-#[inline(always)]
-fn poly<const N: usize>(x: f64, c: &[f64; N]) -> f64 {
-    const LOW: usize = 2;
-    let x2 = x * x;
-    let pair = |i: usize| {
-        let k = LOW + 2 * i;
-        if k + 1 < N { c[k] + c[k + 1] * x } else { c[k] }
-    };
-    let quad = |j: usize| if LOW + 4 * j + 2 < N { pair(2 * j) + pair(2 * j + 1) * x2 } else { pair(2 * j) };
-    let quads = (N - LOW).div_ceil(4);
-    let x4 = x2 * x2;
-    let high = (0..quads - 1).rev().fold(quad(quads - 1), |acc, j| acc * x4 + quad(j));
-    c[0] + x * (c[1] + x * high)
-}
+/// Bits of the significand below the implicit one.
+const MANTISSA_BITS: U = 52;
+/// `exp` clamps its argument to `[EXP_LO, EXP_HI]`: below, the result is 0;
+/// above, `+∞` (`e^x` is 0 below −745.14, infinite above ln(f64::MAX)).
+const EXP_LO: F = -746.0;
+const EXP_HI: F = 710.0;
+/// `expm1` is −1 (rounded) below this.
+const EXPM1_LO: F = -40.0;
+/// The largest exponent of a finite power of two.
+const MAX_EXPONENT: F = 1023.0;
+/// `tanh` is exactly ±1 from `|2x|` ≥ this on.
+const TANH_CLAMP: F = 40.0;
+/// The erfc approximation works in `1/(|x| + ERFC_SHIFT) − ERFC_CENTRE`.
+const ERFC_SHIFT: F = 3.0;
+/// `erf` is exactly ±1 from `|x|` ≥ this on.
+const ERF_ONE_FROM: F = 5.95;
 
-/// `|x|`, as a bit operation (vectorises to a mask).
-#[inline(always)]
-fn abs(x: f64) -> f64 {
-    f64::from_bits(x.to_bits() & !SIGN)
-}
+type F = f64;
+type U = u64;
+use core::f64::consts;
 
-/// `magnitude` with the sign of `sign` (`magnitude` must be non-negative or NaN).
-#[inline(always)]
-fn with_sign_of(magnitude: f64, sign: f64) -> f64 {
-    f64::from_bits(magnitude.to_bits() | (sign.to_bits() & SIGN))
-}
-
-/// `x` clamped to `[lo, hi]`; a NaN stays NaN.
-#[inline(always)]
-fn clamp(x: f64, lo: f64, hi: f64) -> f64 {
-    let x = if x < lo { lo } else { x };
-    if x > hi { hi } else { x }
-}
-
-/// `x` rounded to an integer (ties to even), for `|x| < 2^51`.
-#[inline(always)]
-fn round(x: f64) -> f64 {
-    (x + ROUND) - ROUND
-}
-
-/// `2^k` for an integer-valued `k` in `[−1022, 1023]`, built from its bits.
-#[inline(always)]
-fn pow2(k: f64) -> f64 {
-    f64::from_bits((k + ROUND_BIASED).to_bits() << 52)
-}
-
-/// `v · 2^k` for an integer-valued `k` in `[−2044, 2046]`, rounded once: the
-/// first factor `2^⌊k/2⌉` is exact for the `v` used here, the second rounds
-/// into the subnormals or overflows to infinity where the result does.
-#[inline(always)]
-fn scale(v: f64, k: f64) -> f64 {
-    let half = round(k * 0.5);
-    v * pow2(half) * pow2(k - half)
-}
-
-/// `x = k·ln 2 + r` with `k` an integer and `|r| ≤ ln 2 / 2` (a hair more where
-/// `x / ln 2` rounds to the other integer).
-#[inline(always)]
-fn reduce(x: f64) -> (f64, f64) {
-    let k = round(x * core::f64::consts::LOG2_E);
-    (k, (x - k * LN2_HI) - k * LN2_LO)
-}
-
-/// Like [`reduce`], but `k = 0` whenever `|x| < ln 2`, so that `r` lies in
-/// `(−ln 2, ln 2)` and `k = ±1` only comes with `r` of the same sign as `k`:
-/// `2^k·e^r − 1` then never cancels.
-#[inline(always)]
-fn reduce_wide(x: f64) -> (f64, f64) {
-    let k = if abs(x) < core::f64::consts::LN_2 { 0.0 } else { round(x * core::f64::consts::LOG2_E) };
-    (k, (x - k * LN2_HI) - k * LN2_LO)
-}
-
-/// `e^r − 1` for `|r| ≤ ln 2/2`; the small correction `r²·S(r)` carries all
-/// the rounding error, so the sum is within about half an ulp.
-#[inline(always)]
-fn expm1_narrow(r: f64) -> f64 {
-    r + (r * r) * poly(r, &EXPM1_NARROW)
-}
-
-/// `e^r − 1` for `|r| ≤ ln 2`.
-#[inline(always)]
-fn expm1_wide(r: f64) -> f64 {
-    r + (r * r) * poly(r, &EXPM1_WIDE)
-}
-
-/// `e^x`, also for subnormal results; `+∞` above `ln(f64::MAX)`, `0` below −745.14.
-#[inline(always)]
-pub(crate) fn exp(x: f64) -> f64 {
-    let (k, r) = reduce(clamp(x, -746.0, 710.0));
-    scale(1.0 + expm1_narrow(r), k)
-}
-
-/// `2^k·(e^r − 1) + (2^k − 1)` for the output of [`reduce_wide`] with `k ≤ 1023`:
-/// `e^x − 1`, with no cancellation (see [`reduce_wide`]).
-#[inline(always)]
-fn expm1_reduced(k: f64, r: f64) -> f64 {
-    let s = pow2(k);
-    s * expm1_wide(r) - (1.0 - s)
-}
-
-/// `e^x − 1`, accurate near 0; `−1` below −40 (where that is the rounded result).
-#[inline(always)]
-pub(crate) fn expm1(x: f64) -> f64 {
-    let (k, r) = reduce_wide(clamp(x, -40.0, 710.0));
-    // 2^1024 is not an f64: for k = 1024 compute 2^1023·e^r − 1 and double it
-    // (off by 1 in a result near f64::MAX, far below its ulp).
-    let k_low = if k > 1023.0 { 1023.0 } else { k };
-    let e = expm1_reduced(k_low, r) * pow2(k - k_low);
-    // expm1(±0) = ±0 (the sum above gives +0 for both).
-    if x == 0.0 { x } else { e }
-}
-
-/// `tanh(x)`, odd (`tanh(−x) = −tanh(x)`, also for `±0`), exactly `±1` from
-/// `|x| ≈ 19.06` on.
-#[inline(always)]
-pub(crate) fn tanh(x: f64) -> f64 {
-    // tanh|x| = E/(E + 2) with E = e^(2|x|) − 1, accurate for every |x|.
-    let y = abs(x) + abs(x);
-    let (k, r) = reduce_wide(if y > 40.0 { 40.0 } else { y });
-    let e = expm1_reduced(k, r);
-    with_sign_of(e / (e + 2.0), x)
-}
-
-/// The logistic function `1/(1 + e^(−x))`, evaluated as `e^x/(1 + e^x)` for
-/// negative `x`, which keeps subnormal results (`x` in `(−745.2, −708.4)`).
-#[inline(always)]
-pub(crate) fn sigmoid(x: f64) -> f64 {
-    let e = exp(-abs(x));
-    let numerator = if x < 0.0 { e } else { 1.0 };
-    numerator / (1.0 + e)
-}
-
-/// `ln(1 + u)` for `u` in `[0, 1]` or NaN (fdlibm's `log1p` method, straight-line).
-#[inline(always)]
-fn log1p_unit(u: f64) -> f64 {
-    let sum = 1.0 + u;
-    // `sum` is rounded; ln(1 + u) = ln(sum) + ln(1 + c/sum) with c the rounding error.
-    let correction = (u - (sum - 1.0)) / sum;
-    let big = sum > core::f64::consts::SQRT_2;
-    let m = if big { sum * 0.5 } else { sum };
-    let k = if big { 1.0 } else { 0.0 };
-    let f = m - 1.0;
-    let s = f / (2.0 + f);
-    let z = s * s;
-    let r = z * poly(z, &LG);
-    let half_f_squared = 0.5 * f * f;
-    k * LN2_HI - ((half_f_squared - (s * (half_f_squared + r) + (k * LN2_LO + correction))) - f)
-}
-
-/// `ln(1 + e^x)`, evaluated as `max(x, 0) + ln(1 + e^(−|x|))` so that it is
-/// accurate and finite for every finite `x`.
-#[inline(always)]
-pub(crate) fn log1p_exp(x: f64) -> f64 {
-    let positive = if x > 0.0 { x } else { 0.0 };
-    positive + log1p_unit(exp(-abs(x)))
-}
-
-/// `erf(t)`, given `gauss ≈ e^(−t²)` (relative error up to `t²·2^−52` is
-/// harmless: it only enters where `erfc(t)·t² < 0.16`).
-#[inline(always)]
-pub(crate) fn erf_with_gauss(t: f64, gauss: f64) -> f64 {
-    let a = abs(t);
-    let small = a + a * poly(a * a, &ERF_SMALL);
-    let big = 1.0 - gauss * poly(1.0 / (a + 3.0) - ERFC_CENTRE, &ERFC_BIG);
-    // Ordered so that a NaN falls through to `small`, which is NaN.
-    let magnitude = if a >= 5.95 {
-        1.0
-    } else if a >= 1.0 {
-        big
-    } else {
-        small
-    };
-    with_sign_of(magnitude, t)
-}
-
-/// The error function.
-#[inline(always)]
-pub(crate) fn erf(t: f64) -> f64 {
-    erf_with_gauss(t, exp(-(t * t)))
-}
+include!("body.rs");
