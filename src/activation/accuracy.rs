@@ -10,6 +10,7 @@
 //! subnormal factor may also be off by a few subnormal spacings times `|x|`.
 
 use super::{Act, Activation, Elu, Gelu, Silu, Softplus};
+use crate::kernels::{self, Path};
 use crate::{Scalar, special};
 use alloc::vec::Vec;
 
@@ -182,6 +183,43 @@ fn slices_match_scalar_methods_bitwise() {
     // Through the concrete types as well as `Act`.
     slices_match_for::<f64, _>(&Gelu, &xs);
     slices_match_for::<f32, _>(&Silu, &xs);
+}
+
+/// The element-wise loops compiled for each vector feature this CPU has give
+/// the bits of the plain loop (the default path is the best of them).
+#[test]
+fn every_kernel_path_gives_the_same_bits() {
+    let xs = inputs(500);
+    for act in Act::ALL.into_iter().chain([Act::Elu(Elu::new(0.7)), Act::Softplus(Softplus::new(2.0, 10.0))]) {
+        paths_match::<f32>(act, &xs);
+        paths_match::<f64>(act, &xs);
+    }
+    paths_match_for::<f64, _>(&Gelu, &xs);
+    paths_match_for::<f32, _>(&Silu, &xs);
+}
+
+fn paths_match<T: Scalar>(act: Act, xs: &[f64]) {
+    paths_match_for::<T, _>(&act, xs);
+}
+
+fn paths_match_for<T: Scalar, A: Activation<T>>(act: &A, xs: &[f64]) {
+    let x: Vec<T> = xs.iter().map(|&v| T::from_f64(v)).collect();
+    let seed: Vec<T> = (0..x.len()).map(|i| T::from_f64(1.0 + i as f64 * 0.01)).collect();
+    let run = |path: Path| {
+        let mut y = alloc::vec![T::zero(); x.len()];
+        kernels::map_on(path, &x, &mut y, |x_i| act.value(x_i));
+        let mut grad = seed.clone();
+        kernels::scale_by_on(path, &x, &y, &mut grad, |x_i, y_i| act.derivative(x_i, y_i));
+        (y, grad)
+    };
+    let (plain_y, plain_grad) = run(Path::Portable);
+    for path in kernels::available_paths() {
+        let (y, grad) = run(path);
+        for i in 0..x.len() {
+            assert!(same(y[i], plain_y[i]), "{path} {}: value at {:?}: {:?} vs {:?}", T::NAME, x[i], y[i], plain_y[i]);
+            assert!(same(grad[i], plain_grad[i]), "{path} {}: derivative at {:?}", T::NAME, x[i]);
+        }
+    }
 }
 
 fn slices_match<T: Scalar>(act: Act, xs: &[f64]) {

@@ -30,7 +30,7 @@
 //! accuracy only. Identity, ReLU and leaky ReLU are exact.
 
 use super::{Act, Activation, fast};
-use crate::Scalar;
+use crate::{Scalar, kernels};
 
 /// The slice methods as loops over `value` and `derivative`, so that the two
 /// paths share one implementation (and one rounding) per function. For the
@@ -44,11 +44,22 @@ macro_rules! vectorised_slices {
             // A local copy: its parameters cannot alias `y`, so they stay in
             // registers for the whole loop.
             let this = *self;
-            fast::map(x, y, |x_i| this.value(x_i));
+            kernels::map(
+                x,
+                y,
+                #[inline(always)]
+                |x_i| this.value(x_i),
+            );
         }
         fn backward_slice(&self, x: &[T], y: &[T], grad: &mut [T]) {
             let this = *self;
-            fast::scale_by(x, y, grad, |x_i, y_i| this.derivative(x_i, y_i));
+            kernels::scale_by(
+                x,
+                y,
+                grad,
+                #[inline(always)]
+                |x_i, y_i| this.derivative(x_i, y_i),
+            );
         }
     };
 }
@@ -61,11 +72,11 @@ impl<T: Scalar> Activation<T> for Identity {
     fn builtin(&self) -> Option<Act> {
         Some(Act::Identity)
     }
-    #[inline]
+    #[inline(always)]
     fn value(&self, x: T) -> T {
         x
     }
-    #[inline]
+    #[inline(always)]
     fn derivative(&self, _x: T, _y: T) -> T {
         T::one()
     }
@@ -86,11 +97,11 @@ impl<T: Scalar> Activation<T> for Sigmoid {
     fn builtin(&self) -> Option<Act> {
         Some(Act::Sigmoid)
     }
-    #[inline]
+    #[inline(always)]
     fn value(&self, x: T) -> T {
         fast::sigmoid(x)
     }
-    #[inline]
+    #[inline(always)]
     fn derivative(&self, _x: T, y: T) -> T {
         (T::one() - y) * y
     }
@@ -108,11 +119,11 @@ impl<T: Scalar> Activation<T> for Tanh {
     fn builtin(&self) -> Option<Act> {
         Some(Act::Tanh)
     }
-    #[inline]
+    #[inline(always)]
     fn value(&self, x: T) -> T {
         fast::tanh(x)
     }
-    #[inline]
+    #[inline(always)]
     fn derivative(&self, _x: T, y: T) -> T {
         T::one() - y * y
     }
@@ -127,12 +138,12 @@ impl<T: Scalar> Activation<T> for Relu {
     fn builtin(&self) -> Option<Act> {
         Some(Act::Relu)
     }
-    #[inline]
+    #[inline(always)]
     fn value(&self, x: T) -> T {
         // Written so that a NaN input stays NaN, as torch.relu does.
         if x <= T::zero() { T::zero() } else { x }
     }
-    #[inline]
+    #[inline(always)]
     fn derivative(&self, x: T, _y: T) -> T {
         if x > T::zero() { T::one() } else { T::zero() }
     }
@@ -170,11 +181,11 @@ impl<T: Scalar> Activation<T> for LeakyRelu {
     fn builtin(&self) -> Option<Act> {
         Some(Act::LeakyRelu(*self))
     }
-    #[inline]
+    #[inline(always)]
     fn value(&self, x: T) -> T {
         if x > T::zero() { x } else { x * T::from_f64(self.negative_slope) }
     }
-    #[inline]
+    #[inline(always)]
     fn derivative(&self, x: T, _y: T) -> T {
         if x > T::zero() { T::one() } else { T::from_f64(self.negative_slope) }
     }
@@ -215,13 +226,13 @@ impl<T: Scalar> Activation<T> for Elu {
     fn builtin(&self) -> Option<Act> {
         Some(Act::Elu(*self))
     }
-    #[inline]
+    #[inline(always)]
     fn value(&self, x: T) -> T {
         // Both sides are computed and one is selected (see `vectorised_slices`).
         let negative = T::from_f64(self.alpha) * fast::expm1(x);
         if x > T::zero() { x } else { negative }
     }
-    #[inline]
+    #[inline(always)]
     fn derivative(&self, x: T, _y: T) -> T {
         let negative = T::from_f64(self.alpha) * fast::exp(x);
         if x > T::zero() { T::one() } else { negative }
@@ -243,11 +254,11 @@ impl<T: Scalar> Activation<T> for Silu {
     fn builtin(&self) -> Option<Act> {
         Some(Act::Silu)
     }
-    #[inline]
+    #[inline(always)]
     fn value(&self, x: T) -> T {
         x * fast::sigmoid(x)
     }
-    #[inline]
+    #[inline(always)]
     fn derivative(&self, x: T, _y: T) -> T {
         let s = fast::sigmoid(x);
         s * (T::one() + x * (T::one() - s))
@@ -290,7 +301,7 @@ impl<T: Scalar> Activation<T> for Softplus {
     fn builtin(&self) -> Option<Act> {
         Some(Act::Softplus(*self))
     }
-    #[inline]
+    #[inline(always)]
     fn value(&self, x: T) -> T {
         let beta = T::from_f64(self.beta);
         let scaled = x * beta;
@@ -298,7 +309,7 @@ impl<T: Scalar> Activation<T> for Softplus {
         let soft = fast::log1p_exp(scaled) / beta;
         if scaled > T::from_f64(self.threshold) { x } else { soft }
     }
-    #[inline]
+    #[inline(always)]
     fn derivative(&self, x: T, _y: T) -> T {
         let scaled = x * T::from_f64(self.beta);
         // e^s/(e^s + 1) (PyTorch's form) is σ(s), which cannot overflow.
@@ -325,12 +336,12 @@ impl<T: Scalar> Activation<T> for Gelu {
     fn builtin(&self) -> Option<Act> {
         Some(Act::Gelu)
     }
-    #[inline]
+    #[inline(always)]
     fn value(&self, x: T) -> T {
         let t = x * T::from_f64(core::f64::consts::FRAC_1_SQRT_2);
         x * (T::from_f64(0.5) * (T::one() + fast::erf(t)))
     }
-    #[inline]
+    #[inline(always)]
     fn derivative(&self, x: T, _y: T) -> T {
         // Φ(x) + x·φ(x); e^(−x²/2) serves φ and the erfc branch of erf(x/√2).
         let gauss = fast::exp(T::from_f64(-0.5) * x * x);

@@ -341,3 +341,33 @@ kernel!(Avx512, f32, __m512, "avx512f", tile_f32_avx512, tile_f32_avx512_strided
 kernel!(Avx512, f64, __m512d, "avx512f", tile_f64_avx512, tile_f64_avx512_strided, mr = 12, nv = 2, kc = KC_F64);
 kernel!(Avx2, f32, __m256, "avx2,fma", tile_f32_avx2, tile_f32_avx2_strided, mr = 6, nv = 2, kc = KC_F32);
 kernel!(Avx2, f64, __m256d, "avx2,fma", tile_f64_avx2, tile_f64_avx2_strided, mr = 6, nv = 2, kc = KC_F64);
+
+/// Code compiled for a feature: a `#[target_feature]` function that calls a
+/// closure, so that an `#[inline(always)]` closure (and everything it inlines)
+/// is compiled with the feature's full vector width, 8 f64 or 16 f32 lanes
+/// with AVX-512 instead of SSE2's 2 or 4. The kernels run this way (the
+/// element-wise loops, the small-shape products) are written so that their
+/// results do not depend on the vector width: the same operations in the same
+/// order, and Rust never contracts `a·b + c` into a fused multiply-add on its
+/// own.
+macro_rules! compiled_for {
+    ($token:ty, $feature:literal, $call:ident) => {
+        #[target_feature(enable = $feature)]
+        fn $call<R>(body: impl FnOnce() -> R) -> R {
+            body()
+        }
+
+        impl $token {
+            /// Runs `body`, compiled for this token's feature where it is inlined.
+            #[inline]
+            pub(crate) fn run<R>(self, body: impl FnOnce() -> R) -> R {
+                // SAFETY: the token exists only if the CPU has the feature
+                // (`detect`); the function is otherwise safe.
+                unsafe { $call(body) }
+            }
+        }
+    };
+}
+
+compiled_for!(Avx512, "avx512f", call_avx512);
+compiled_for!(Avx2, "avx2,fma", call_avx2);

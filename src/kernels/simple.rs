@@ -11,6 +11,7 @@ use super::Form;
 use crate::Scalar;
 
 /// `C (+)= op(A)·op(B)`; lengths are checked by the caller.
+#[inline(always)]
 pub(super) fn gemm<T: Scalar>(
     form: Form,
     m: usize,
@@ -41,7 +42,7 @@ pub(super) fn gemm<T: Scalar>(
 }
 
 /// `C += op(A)·op(B)` for non-empty shapes.
-#[inline]
+#[inline(always)]
 fn loops<T: Scalar>(form: Form, m: usize, n: usize, k: usize, a: &[T], b: &[T], c: &mut [T]) {
     match form {
         Form::AB => {
@@ -60,39 +61,55 @@ fn loops<T: Scalar>(form: Form, m: usize, n: usize, k: usize, a: &[T], b: &[T], 
         }
         Form::ABt => {
             for (c_row, a_row) in c.chunks_exact_mut(n).zip(a.chunks_exact(k)) {
-                for (c_ij, b_row) in c_row.iter_mut().zip(b.chunks_exact(k)) {
-                    *c_ij = *c_ij + dot(a_row, b_row);
+                let mut b_rows = b.chunks_exact(k);
+                let mut c_blocks = c_row.chunks_exact_mut(DOT_ROWS);
+                for c_block in &mut c_blocks {
+                    let rows: [&[T]; DOT_ROWS] = core::array::from_fn(|_| b_rows.next().unwrap_or_default());
+                    for (c_ij, d) in c_block.iter_mut().zip(dots(a_row, rows)) {
+                        *c_ij = *c_ij + d;
+                    }
+                }
+                for (c_ij, b_row) in c_blocks.into_remainder().iter_mut().zip(b_rows) {
+                    let [d] = dots(a_row, [b_row]);
+                    *c_ij = *c_ij + d;
                 }
             }
         }
     }
 }
 
+/// Rows of B per block of [`dots`] in `A·Bᵀ`.
+const DOT_ROWS: usize = 4;
+
 /// `y += alpha * x`, element by element.
-#[inline]
+#[inline(always)]
 fn axpy<T: Scalar>(y: &mut [T], alpha: T, x: &[T]) {
     for (y_i, &x_i) in y.iter_mut().zip(x) {
         *y_i = *y_i + alpha * x_i;
     }
 }
 
-/// Dot product with eight independent partial sums, so the compiler can keep
-/// them in vector lanes.
-#[inline]
-fn dot<T: Scalar>(a: &[T], b: &[T]) -> T {
-    let mut partial = [T::zero(); 8];
-    let a_chunks = a.chunks_exact(8);
-    let b_chunks = b.chunks_exact(8);
-    let (a_tail, b_tail) = (a_chunks.remainder(), b_chunks.remainder());
-    for (ca, cb) in a_chunks.zip(b_chunks) {
-        for lane in 0..8 {
-            partial[lane] = partial[lane] + ca[lane] * cb[lane];
+/// `R` dot products of `a` with the rows `b` at once, each with eight
+/// independent partial sums (so the compiler can keep them in vector lanes)
+/// combined in a fixed order: the same bits for any `R`. Several rows give the
+/// CPU independent chains of additions to overlap.
+#[inline(always)]
+fn dots<T: Scalar, const R: usize>(a: &[T], b: [&[T]; R]) -> [T; R] {
+    let (a_chunks, a_tail) = a.as_chunks::<8>();
+    let mut partial = [[T::zero(); 8]; R];
+    for (p, ca) in a_chunks.iter().enumerate() {
+        for (partial_r, b_r) in partial.iter_mut().zip(b) {
+            let cb = &b_r[8 * p..8 * p + 8];
+            *partial_r = core::array::from_fn(|lane| partial_r[lane] + ca[lane] * cb[lane]);
         }
     }
-    let mut sum = ((partial[0] + partial[4]) + (partial[1] + partial[5]))
-        + ((partial[2] + partial[6]) + (partial[3] + partial[7]));
-    for (&x, &y) in a_tail.iter().zip(b_tail) {
-        sum = sum + x * y;
-    }
-    sum
+    core::array::from_fn(|r| {
+        // In lane order: a tree here makes LLVM's SLP vectoriser split the
+        // eight lanes into pairs and shuffle them on every step of the loop.
+        let mut sum = partial[r].iter().fold(T::zero(), |sum, &lane| sum + lane);
+        for (&x, &y) in a_tail.iter().zip(&b[r][8 * a_chunks.len()..]) {
+            sum = sum + x * y;
+        }
+        sum
+    })
 }

@@ -90,29 +90,3 @@ generic! {
     /// GELU's derivative computes one exponential for both of its terms.
     fn erf_with_gauss(t, gauss);
 }
-
-/// `y[i] = f(x[i])` in a loop that vectorises when `f` is straight-line code
-/// (the optimiser picks the vector width and unrolling; inputs and outputs are
-/// separate slices, so it needs no aliasing checks).
-///
-/// # Panics
-/// If the lengths differ.
-#[inline(always)]
-pub(crate) fn map<T: Copy>(x: &[T], y: &mut [T], f: impl Fn(T) -> T) {
-    assert_eq!(x.len(), y.len(), "forward_slice: input and output lengths differ");
-    for (y_i, &x_i) in y.iter_mut().zip(x) {
-        *y_i = f(x_i);
-    }
-}
-
-/// `grad[i] = grad[i] · f(x[i], y[i])`, vectorised like [`map`].
-///
-/// # Panics
-/// If the lengths differ.
-#[inline(always)]
-pub(crate) fn scale_by<T: Scalar>(x: &[T], y: &[T], grad: &mut [T], f: impl Fn(T, T) -> T) {
-    assert!(x.len() == grad.len() && y.len() == grad.len(), "backward_slice: lengths differ");
-    for ((g, &x_i), &y_i) in grad.iter_mut().zip(x).zip(y) {
-        *g = *g * f(x_i, y_i);
-    }
-}
