@@ -6,6 +6,7 @@
 //! cargo bench --bench train_step -- sine gemm    # only ids containing "sine" or "gemm"
 //! cargo bench --bench train_step -- --list       # the measurement ids
 //! cargo bench --bench train_step -- --no-phases  # skip the per-phase breakdown
+//! cargo bench --bench train_step -- --threads 2  # large products on 2 threads (kernels::set_threads)
 //! ```
 //!
 //! One training step is what the PyTorch side does: `zero_grad`, `forward`,
@@ -143,7 +144,9 @@ fn measure(plan: Plan, mut call: impl FnMut()) -> Stats {
             call();
         }
         let wall = t.elapsed();
+        // With more threads the calling one waits for the others: keep every sample.
         let on_cpu = match (cpu_before, thread_on_cpu_ns()) {
+            _ if tinymlp::kernels::threads() > 1 => 1.0,
             (Some(a), Some(b)) if !wall.is_zero() => (b.saturating_sub(a)) as f64 / wall.as_nanos() as f64,
             _ => 1.0,
         };
@@ -489,7 +492,21 @@ fn main() {
     let full = args.iter().any(|a| a == "--bench");
     let list_only = args.iter().any(|a| a == "--list");
     let phases = !args.iter().any(|a| a == "--no-phases");
-    let filters = args.iter().filter(|a| !a.starts_with('-')).cloned().collect();
+    // `--threads N`: let large products use N threads (`kernels::set_threads`).
+    let threads = args
+        .iter()
+        .position(|a| a == "--threads")
+        .and_then(|i| args.get(i + 1))
+        .map(|n| n.parse::<usize>().unwrap_or_else(|_| panic!("--threads takes a number, not {n:?}")));
+    if let Some(threads) = threads {
+        tinymlp::kernels::set_threads(threads);
+    }
+    let filters = args
+        .iter()
+        .enumerate()
+        .filter(|&(i, a)| !a.starts_with('-') && (i == 0 || args[i - 1] != "--threads"))
+        .map(|(_, a)| a.clone())
+        .collect();
     let plan = if full { Plan::full() } else { Plan::smoke() };
     let mut report = Report { plan, filters, list_only, phases, rows: Vec::new() };
 
@@ -510,6 +527,7 @@ fn main() {
         println!("INFO target_features {features}");
         println!("INFO debug_assertions {}", cfg!(debug_assertions));
         println!("INFO arch {}", std::env::consts::ARCH);
+        println!("INFO threads {}", tinymlp::kernels::threads());
     }
 
     let started = Instant::now();

@@ -287,10 +287,13 @@ def build_rust(native: bool, target_dir: str | None) -> tuple[str, dict[str, str
     return executable, env
 
 
-def rust_results(executable: str, filters: list[str], phases: bool) -> tuple[dict[tuple[str, str], float], dict[str, str]]:
+def rust_results(executable: str, filters: list[str], phases: bool,
+                 threads: int = 1) -> tuple[dict[tuple[str, str], float], dict[str, str]]:
     args = [executable, "--bench", *filters]
     if not phases:
         args.append("--no-phases")
+    if threads != 1:
+        args += ["--threads", str(threads)]
     proc = subprocess.run(args, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     if proc.returncode != 0:
         sys.exit(f"the bench binary failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}")
@@ -511,7 +514,7 @@ def main() -> None:
     executable, _ = build_rust(args.native, args.target_dir)
     load_before = load()
 
-    torch1, torchn, rust = Samples(), Samples(), Samples()
+    torch1, torchn, rust, rustn = Samples(), Samples(), Samples(), Samples()
     info: dict[str, str] = {}
     started = time.time()
     todo = units(selected)
@@ -528,6 +531,8 @@ def main() -> None:
                 else:
                     res, info = rust_results(executable, [unit.rust_filter], args.phases)
                     rust.add(res)
+                    if args.threads and args.threads != 1:
+                        rustn.add(rust_results(executable, [unit.rust_filter], False, args.threads)[0])
         print(f"round {r + 1}/{args.rounds} done ({time.time() - started:.0f} s, load {load()})", file=sys.stderr)
 
     header = [
@@ -552,11 +557,12 @@ def main() -> None:
     print(text_table(rows))
     md = ["\n".join(f"- {h}" for h in header), "", "PyTorch 1 thread vs tinymlp:", "", markdown_table(rows)]
     if args.threads and args.threads != 1:
-        rows_n = build_rows(torchn, rust, args.threads)
+        rows_n = build_rows(torchn, rustn, args.threads)
         print()
-        print(f"PyTorch {args.threads} threads vs tinymlp (1 thread):")
+        print(f"PyTorch {args.threads} threads vs tinymlp {args.threads} threads (kernels::set_threads):")
         print(text_table(rows_n))
-        md += ["", f"PyTorch {args.threads} threads vs tinymlp (1 thread):", "", markdown_table(rows_n)]
+        md += ["", f"PyTorch {args.threads} threads vs tinymlp {args.threads} threads (`kernels::set_threads`):", "",
+               markdown_table(rows_n)]
     if args.phases:
         print()
         print("tinymlp per-phase breakdown (dyn network, us; phases timed in isolation):")
@@ -577,6 +583,7 @@ def main() -> None:
             "header": header,
             "torch_1_thread": {f"{k[0]} {k[1]}": v for k, v in torch1.rounds.items()},
             f"torch_{args.threads}_threads": {f"{k[0]} {k[1]}": v for k, v in torchn.rounds.items()},
+            f"tinymlp_{args.threads}_threads": {f"{k[0]} {k[1]}": v for k, v in rustn.rounds.items()},
             "tinymlp": {f"{k[0]} {k[1]}": v for k, v in rust.rounds.items()},
         }
         Path(args.json).write_text(json.dumps(dump, indent=1) + "\n")

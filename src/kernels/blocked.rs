@@ -110,6 +110,11 @@ fn depth_block(k: usize, kc_max: usize) -> usize {
 }
 
 /// `C (+)= op(A)·op(B)` with `kernel`; lengths are checked by the caller.
+///
+/// `lda` is the distance between stored rows of A: `k` for [`Form::AB`] and
+/// [`Form::ABt`], `m` for [`Form::AtB`], or more when `a` starts inside a wider
+/// matrix (a block of rows of `op(A)`, for the threads of
+/// [`super::threads`]).
 pub(crate) fn gemm<T: Scalar, K: MicroKernel<T>>(
     kernel: K,
     form: Form,
@@ -117,6 +122,7 @@ pub(crate) fn gemm<T: Scalar, K: MicroKernel<T>>(
     n: usize,
     k: usize,
     a: &[T],
+    lda: usize,
     b: &[T],
     c: &mut [T],
     accumulate: bool,
@@ -140,7 +146,7 @@ pub(crate) fn gemm<T: Scalar, K: MicroKernel<T>>(
     };
     let kc = depth_block(k, K::KC);
     let needed = kc * K::NR + K::MR * K::NR + K::MR * kc;
-    let mut run = |space: &mut [T]| run(kernel, form, m, n, k, a, b, c, accumulate, space);
+    let mut run = |space: &mut [T]| run(kernel, form, m, n, k, a, lda, b, c, accumulate, space);
     // Each class is a separate stack array (LLVM gives them one slot, the size
     // of the largest), so a product only zeroes the class it uses.
     if needed <= SPACE_CLASSES[0] {
@@ -166,6 +172,7 @@ fn run<T: Scalar, K: MicroKernel<T>>(
     n: usize,
     k: usize,
     a: &[T],
+    lda: usize,
     b: &[T],
     c: &mut [T],
     accumulate: bool,
@@ -181,8 +188,8 @@ fn run<T: Scalar, K: MicroKernel<T>>(
     let mc_max = m.div_ceil(m.div_ceil(mc_cap)).next_multiple_of(mr);
     // op(A)'s element (i, p) is at a[i·row_stride + p·depth_stride].
     let (row_stride, depth_stride) = match form {
-        Form::AtB => (1, m),
-        Form::AB | Form::ABt => (k, 1),
+        Form::AtB => (1, lda),
+        Form::AB | Form::ABt => (lda, 1),
     };
 
     for (depth_index, p0) in (0..k).step_by(kc_max).enumerate() {
@@ -190,7 +197,7 @@ fn run<T: Scalar, K: MicroKernel<T>>(
         let add = accumulate || depth_index > 0;
         // A partial last panel of A is packed with zero rows, once per depth block.
         if !m.is_multiple_of(mr) {
-            pack_a(form, a, m, k, m - m % mr, p0, mr, &mut a_slot[..mr * kc]);
+            pack_a(a, row_stride, depth_stride, m, m - m % mr, p0, mr, &mut a_slot[..mr * kc]);
         }
         for i0 in (0..m).step_by(mc_max) {
             let panels = mc_max.min(m - i0).div_ceil(mr);
@@ -233,17 +240,23 @@ fn run<T: Scalar, K: MicroKernel<T>>(
     }
 }
 
-/// Packs rows `i..m` (fewer than `MR`) of `op(A)` at depth `p0..p0 + kc` into
-/// one panel, `dst[p][r]`, with zeros for the missing rows.
-fn pack_a<T: Scalar>(form: Form, a: &[T], m: usize, k: usize, i: usize, p0: usize, mr: usize, dst: &mut [T]) {
+/// Packs rows `i..m` (fewer than `MR`) of `op(A)` (element (i, p) at
+/// `a[i·row_stride + p·depth_stride]`) at depth `p0..p0 + kc` into one panel,
+/// `dst[p][r]`, with zeros for the missing rows.
+fn pack_a<T: Scalar>(
+    a: &[T],
+    row_stride: usize,
+    depth_stride: usize,
+    m: usize,
+    i: usize,
+    p0: usize,
+    mr: usize,
+    dst: &mut [T],
+) {
     let rows = m - i;
     for (p, step) in dst.chunks_exact_mut(mr).enumerate() {
         for (r, d) in step.iter_mut().enumerate() {
-            *d = match form {
-                _ if r >= rows => T::zero(),
-                Form::AtB => a[(p0 + p) * m + i + r],
-                Form::AB | Form::ABt => a[(i + r) * k + p0 + p],
-            };
+            *d = if r < rows { a[(i + r) * row_stride + (p0 + p) * depth_stride] } else { T::zero() };
         }
     }
 }

@@ -11,18 +11,19 @@
 //!
 //! Nothing here allocates: packing buffers live on the stack (at most 64 KiB,
 //! see [`Path`]), so the products work without `alloc` and a training step stays
-//! allocation-free.
+//! allocation-free. With `std`, [`set_threads`] lets large products use more
+//! threads (off by default; bitwise identical results).
 //!
 //! # Reproducibility
 //! A path gives bitwise identical results for the same inputs on every call: no
 //! result depends on the alignment of the slices, on threads or on timing. On
 //! the packed paths an element of C does not even depend on the other rows or
 //! columns (a batch of one gives the same bits as the same row in a batch of
-//! 100), nor on the [`Form`]. The path [`gemm`] takes depends only on the form,
-//! the shape, the element type and the CPU. Different paths round differently
-//! (see [`Path`]), so the same product can differ in the last bits between two
-//! machines, or between a tiny and a large product; pin a path with
-//! [`gemm_with`] if you need the same bits everywhere.
+//! 100), nor on the [`Form`], nor on the number of threads. The path [`gemm`]
+//! takes depends only on the form, the shape, the element type and the CPU.
+//! Different paths round differently (see [`Path`]), so the same product can
+//! differ in the last bits between two machines, or between a tiny and a large
+//! product; pin a path with [`gemm_with`] if you need the same bits everywhere.
 
 // The products keep BLAS's argument list (form, m, n, k, A, B, C, accumulate):
 // familiar to anyone who has called a GEMM, and free of wrapper types.
@@ -34,11 +35,15 @@ pub mod reference;
 #[cfg(target_arch = "x86_64")]
 mod simd;
 mod simple;
+#[cfg(feature = "std")]
+mod threads;
 
 use core::fmt;
 use core::ops::Mul;
 
 use crate::Scalar;
+#[cfg(feature = "std")]
+pub use threads::{MAX_THREADS, PARALLEL_MIN, set_threads, threads};
 
 /// Which operand of a product is read transposed. Shapes are (rows, cols) of the
 /// stored, row-major slices; C is always `m x n`.
@@ -318,18 +323,42 @@ macro_rules! packed_gemm {
             match path {
                 #[cfg(target_arch = "x86_64")]
                 Path::Avx512 => match simd::Avx512::detect() {
-                    Some(kernel) => blocked::gemm(kernel, form, m, n, k, a, b, c, accumulate),
+                    Some(kernel) => blocked_gemm(kernel, form, m, n, k, a, b, c, accumulate),
                     None => unreachable!("the avx512 path was checked to be available"),
                 },
                 #[cfg(target_arch = "x86_64")]
                 Path::Avx2 => match simd::Avx2::detect() {
-                    Some(kernel) => blocked::gemm(kernel, form, m, n, k, a, b, c, accumulate),
+                    Some(kernel) => blocked_gemm(kernel, form, m, n, k, a, b, c, accumulate),
                     None => unreachable!("the avx2 path was checked to be available"),
                 },
-                _ => blocked::gemm(portable::Portable, form, m, n, k, a, b, c, accumulate),
+                _ => blocked_gemm(portable::Portable, form, m, n, k, a, b, c, accumulate),
             }
         }
     };
+}
+
+/// The blocked product with `kernel`: on row blocks of C in several threads
+/// when [`set_threads`] allows and the product is large (`std`), else on this
+/// thread.
+#[inline]
+fn blocked_gemm<T: Scalar, K: blocked::MicroKernel<T> + Send + Sync>(
+    kernel: K,
+    form: Form,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    accumulate: bool,
+) {
+    #[cfg(feature = "std")]
+    threads::gemm(kernel, form, m, n, k, a, b, c, accumulate);
+    #[cfg(not(feature = "std"))]
+    {
+        let lda = if form == Form::AtB { m } else { k };
+        blocked::gemm(kernel, form, m, n, k, a, lda, b, c, accumulate);
+    }
 }
 
 packed_gemm!(packed_gemm_f32, f32);
@@ -398,6 +427,14 @@ pub(crate) fn scale_by_on<T: Copy + Mul<Output = T>>(
     );
 }
 
+/// Runs `body` compiled for the best vector feature of this CPU (see
+/// [`compiled_for`]): for element-wise loops elsewhere in the crate (the
+/// optimizers' updates) whose results do not depend on the vector width.
+#[inline(always)]
+pub(crate) fn vectorised<R>(body: impl FnOnce() -> R) -> R {
+    compiled_for(best_packed(), body)
+}
+
 /// Runs `body` compiled for `path`'s vector feature where `body` is an
 /// `#[inline(always)]` closure: the AVX-512 and AVX2 paths through their
 /// `#[target_feature]` wrappers, every other path as it is. Only for code
@@ -444,11 +481,16 @@ pub fn add_row_to_each<T: Scalar>(matrix: &mut [T], row: &[T]) {
         return;
     }
     assert_eq!(matrix.len() % row.len(), 0, "add_row_to_each: matrix width must equal the row's length");
-    for m_row in matrix.chunks_exact_mut(row.len()) {
-        for (m, &r) in m_row.iter_mut().zip(row) {
-            *m = *m + r;
-        }
-    }
+    vectorised(
+        #[inline(always)]
+        || {
+            for m_row in matrix.chunks_exact_mut(row.len()) {
+                for (m, &r) in m_row.iter_mut().zip(row) {
+                    *m = *m + r;
+                }
+            }
+        },
+    );
 }
 
 /// Adds the column sums of the row-major matrix `matrix` (width `sums.len()`) to `sums`.
@@ -461,11 +503,16 @@ pub fn add_column_sums<T: Scalar>(sums: &mut [T], matrix: &[T]) {
         return;
     }
     assert_eq!(matrix.len() % sums.len(), 0, "add_column_sums: matrix width must equal sums' length");
-    for m_row in matrix.chunks_exact(sums.len()) {
-        for (s, &m) in sums.iter_mut().zip(m_row) {
-            *s = *s + m;
-        }
-    }
+    vectorised(
+        #[inline(always)]
+        || {
+            for m_row in matrix.chunks_exact(sums.len()) {
+                for (s, &m) in sums.iter_mut().zip(m_row) {
+                    *s = *s + m;
+                }
+            }
+        },
+    );
 }
 
 #[cfg(test)]

@@ -1,0 +1,77 @@
+//! Products split over several threads (`kernels::set_threads`) give the same
+//! bits as one thread, for every form, path and element type, on shapes whose
+//! row count does not divide evenly into blocks. A separate test binary: the
+//! thread setting is process-wide.
+
+use tinymlp::kernels::{self, Form, PARALLEL_MIN, Path, gemm, gemm_with};
+
+fn filled(len: usize, seed: u64) -> Vec<f64> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+        })
+        .collect()
+}
+
+/// C for every (path, threads) of interest, checked against the 1-thread run.
+fn check<T: tinymlp::Scalar>(form: Form, m: usize, n: usize, k: usize) {
+    let ((ar, ac), (br, bc)) = form.operand_shapes(m, n, k);
+    let a: Vec<T> = filled(ar * ac, 1).into_iter().map(T::from_f64).collect();
+    let b: Vec<T> = filled(br * bc, 2).into_iter().map(T::from_f64).collect();
+    let c0: Vec<T> = filled(m * n, 3).into_iter().map(T::from_f64).collect();
+    let paths: Vec<Path> = kernels::available_paths().filter(|&p| p != Path::Simple).collect();
+    for path in paths {
+        for accumulate in [false, true] {
+            kernels::set_threads(1);
+            let mut one = c0.clone();
+            gemm_with(path, form, m, n, k, &a, &b, &mut one, accumulate);
+            for threads in [2, 3, 5] {
+                kernels::set_threads(threads);
+                let mut many = c0.clone();
+                gemm_with(path, form, m, n, k, &a, &b, &mut many, accumulate);
+                let bits = |v: &T| tinymlp::Scalar::to_f64(*v).to_bits();
+                let same = one.iter().zip(&many).all(|(x, y)| bits(x) == bits(y));
+                assert!(
+                    same,
+                    "{path} {form:?} {m}x{n}x{k} {} accumulate={accumulate}: {threads} threads differ",
+                    T::NAME
+                );
+            }
+        }
+    }
+    kernels::set_threads(1);
+}
+
+#[test]
+fn several_threads_give_the_bits_of_one() {
+    // Each has at least 2·PARALLEL_MIN multiply-adds, so it splits.
+    let shapes = [(131, 127, 257), (263, 129, 193), (49, 700, 130)];
+    for (m, n, k) in shapes {
+        assert!(m * n * k >= 2 * PARALLEL_MIN);
+        for form in [Form::AB, Form::AtB, Form::ABt] {
+            check::<f32>(form, m, n, k);
+            check::<f64>(form, m, n, k);
+        }
+    }
+}
+
+#[test]
+fn the_default_path_splits_too_and_the_setting_is_clamped() {
+    let (m, n, k) = (300, 120, 150);
+    let a: Vec<f32> = filled(m * k, 4).into_iter().map(|v| v as f32).collect();
+    let b: Vec<f32> = filled(k * n, 5).into_iter().map(|v| v as f32).collect();
+    kernels::set_threads(0);
+    assert_eq!(kernels::threads(), 1);
+    let mut one = vec![0.0f32; m * n];
+    gemm(Form::AB, m, n, k, &a, &b, &mut one, false);
+    kernels::set_threads(1000);
+    assert_eq!(kernels::threads(), kernels::MAX_THREADS);
+    let mut many = vec![0.0f32; m * n];
+    gemm(Form::AB, m, n, k, &a, &b, &mut many, false);
+    kernels::set_threads(1);
+    assert_eq!(one, many);
+}
