@@ -110,7 +110,8 @@ pub enum Error {
     TensorShape {
         /// The tensor's name.
         tensor: Name,
-        /// The shape needed, if one exact shape is (otherwise a 2-D weight was needed).
+        /// The shape needed, if one exact shape is (otherwise a 2-D weight with
+        /// no zero width was needed).
         expected: Option<Shape>,
         /// The shape found.
         found: Shape,
@@ -142,6 +143,32 @@ pub enum Error {
         value: f64,
         /// Number of classes (the output width).
         classes: usize,
+    },
+    /// An optimizer's state (its moments) was made for parameters of other
+    /// shapes: a step on a different network. `tensor` is the first tensor
+    /// (in visiting order) whose length differs, or `None` when the number of
+    /// tensors differs; `expected` and `found` are then counts of tensors.
+    OptimizerState {
+        /// The first tensor whose length differs.
+        tensor: Option<usize>,
+        /// The length (or tensor count) the state was made for.
+        expected: usize,
+        /// The length (or tensor count) the parameters have.
+        found: usize,
+    },
+    /// A value lies outside the range where it is defined (BCE's outputs must
+    /// be probabilities).
+    OutOfRange {
+        /// What holds it, e.g. `"BCE output"`.
+        what: &'static str,
+        /// Its row.
+        row: usize,
+        /// Its column.
+        col: usize,
+        /// The value.
+        value: f64,
+        /// The range it must lie in.
+        expected: &'static str,
     },
     /// A name is not usable where it goes (e.g. not a Rust `static` identifier).
     InvalidIdentifier {
@@ -289,9 +316,10 @@ impl fmt::Display for Shape {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::DataLength { rows, cols, len } => {
-                write!(f, "a {rows}x{cols} matrix needs {} values, got {len}", rows * cols)
-            }
+            Error::DataLength { rows, cols, len } => match rows.checked_mul(*cols) {
+                Some(needed) => write!(f, "a {rows}x{cols} matrix needs {needed} values, got {len}"),
+                None => write!(f, "a {rows}x{cols} matrix has more elements than memory can hold (got {len} values)"),
+            },
             Error::RaggedRows { row, expected, len } => {
                 write!(f, "row {row} has {len} values but row 0 has {expected}; all rows must be equally long")
             }
@@ -299,11 +327,13 @@ impl fmt::Display for Error {
                 write!(f, "{op}: expected a {}x{} matrix, got {}x{}", expected.0, expected.1, found.0, found.1)
             }
             Error::InvalidWidths { reason } => write!(f, "invalid network widths: {reason}"),
-            Error::LayersDoNotChain { layer, previous_outputs, inputs } => write!(
-                f,
-                "layer {layer} takes {inputs} inputs but layer {} gives {previous_outputs} outputs",
-                layer - 1
-            ),
+            Error::LayersDoNotChain { layer, previous_outputs, inputs } => match layer.checked_sub(1) {
+                Some(previous) => write!(
+                    f,
+                    "layer {layer} takes {inputs} inputs but layer {previous} gives {previous_outputs} outputs"
+                ),
+                None => write!(f, "layer 0 takes {inputs} inputs but the network's input is {previous_outputs} wide"),
+            },
             Error::EmptyBatch { op } => write!(f, "{op}: the batch has no rows"),
             Error::NoForwardPass => f.write_str("backward needs a forward pass first: call forward on this batch"),
             Error::ParameterCount { expected, found } => {
@@ -336,13 +366,27 @@ impl fmt::Display for Error {
                 write!(f, "tensor {tensor:?} has shape {found}, expected {expected}")
             }
             Error::TensorShape { tensor, expected: None, found } => {
-                write!(f, "tensor {tensor:?} has shape {found}, expected a 2-D [outputs, inputs] weight")
+                write!(
+                    f,
+                    "tensor {tensor:?} has shape {found}, expected a 2-D [outputs, inputs] weight, both at least 1"
+                )
             }
             Error::NonFinite { what, index, value } => {
                 write!(f, "{what} holds {value} at index {index}; only finite values are allowed")
             }
             Error::NonFiniteLoss { epoch, batch, value } => {
                 write!(f, "the loss is {value} at epoch {epoch}, batch {batch}; training stopped before the step")
+            }
+            Error::OptimizerState { tensor, expected, found } => {
+                f.write_str("the optimizer's state was made for other parameters: ")?;
+                match tensor {
+                    Some(tensor) => write!(f, "tensor {tensor} has {found} values, the state {expected}")?,
+                    None => write!(f, "they have {found} tensors, the state {expected}")?,
+                }
+                f.write_str(" (reset the optimizer or make a new one for a new network)")
+            }
+            Error::OutOfRange { what, row, col, value, expected } => {
+                write!(f, "{what} at row {row}, column {col} is {value}: expected {expected}")
             }
             Error::ClassOutOfRange { row, value, classes } => {
                 write!(f, "target row {row} holds class {value}, but there are {classes} classes (0..{classes})")

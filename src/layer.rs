@@ -170,7 +170,7 @@ impl<T: Scalar, A: Activation<T> + ?Sized> Dense<T, A> {
     /// # Panics
     /// Panics if the slices' lengths do not fit the layer's widths.
     pub fn forward_batch(&self, x: &[T], pre: &mut [T], out: &mut [T]) {
-        crate::layer_math::dense_forward(&self.weight, &self.bias, &self.activation, x, pre, out);
+        crate::layer_math::dense_forward(self.inputs, &self.weight, &self.bias, &self.activation, x, pre, out);
     }
 
     /// Backward pass for a batch. On entry `delta` holds the gradient of the loss
@@ -224,6 +224,25 @@ impl<T: PartialEq, A: PartialEq + ?Sized> PartialEq for Dense<T, A> {
 mod tests {
     use super::*;
     use crate::{Sigmoid, Tanh};
+
+    #[test]
+    fn layers_with_a_zero_width_run_on_empty_slices() {
+        // 3 -> 0: a batch of 2 has 6 inputs and no outputs; the input gradient is zero.
+        let mut layer = Dense::from_parameters(3, 0, vec![], vec![], Tanh).unwrap();
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        layer.forward_batch(&x, &mut [], &mut []);
+        let mut input_grad = [f64::NAN; 6];
+        layer.backward_batch(&x, &[], &[], &mut [], Some(&mut input_grad));
+        assert_eq!(input_grad, [0.0; 6]);
+        // 0 -> 2: the output is the activated bias.
+        let layer = Dense::from_parameters(0, 2, vec![], vec![0.5, -0.5], Tanh).unwrap();
+        let (mut pre, mut out) = ([0.0; 4], [0.0; 4]);
+        layer.forward_batch(&[], &mut pre, &mut out);
+        assert_eq!(pre, [0.5, -0.5, 0.5, -0.5]);
+        // The array-backed layer shares the math.
+        let layer = crate::StaticLinear::<f64, 3, 0, Tanh>::new([], [], Tanh);
+        assert_eq!(layer.forward(&[1.0, 2.0, 3.0]), [0.0; 0]);
+    }
 
     #[test]
     fn forward_and_backward_on_a_tiny_layer() {

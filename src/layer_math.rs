@@ -6,12 +6,13 @@ use crate::kernels::{self, Form};
 use crate::{Activation, Scalar};
 
 /// `pre = x·Wᵀ + b` and `out = f(pre)` for a batch: `x` is `batch x inputs`,
-/// `weight` is `outputs x inputs` (row-major, as `torch.nn.Linear`), `pre` and
-/// `out` are `batch x outputs`.
+/// `weight` is `outputs x inputs` (row-major, as `torch.nn.Linear`; `outputs`
+/// is `bias.len()`), `pre` and `out` are `batch x outputs`.
 ///
 /// # Panics
 /// Panics if the slices' lengths do not describe one batch of this layer.
 pub(crate) fn dense_forward<T: Scalar, A: Activation<T> + ?Sized>(
+    inputs: usize,
     weight: &[T],
     bias: &[T],
     activation: &A,
@@ -19,7 +20,12 @@ pub(crate) fn dense_forward<T: Scalar, A: Activation<T> + ?Sized>(
     pre: &mut [T],
     out: &mut [T],
 ) {
-    let (outputs, inputs) = (bias.len(), weight.len().checked_div(bias.len()).unwrap_or(0));
+    let outputs = bias.len();
+    assert!(
+        outputs.checked_mul(inputs) == Some(weight.len()),
+        "dense layer {inputs}->{outputs}: {} weights given",
+        weight.len()
+    );
     let batch = batch_of(x.len(), inputs, pre.len(), outputs);
     kernels::gemm(Form::ABt, batch, outputs, inputs, x, weight, pre, false);
     kernels::add_row_to_each(pre, bias);

@@ -34,6 +34,14 @@ use crate::{Activation, Dense, Error, Identity, Init, Result, Rng, Scalar};
 ///
 /// Parameters live on the heap (inside a [`Dense`]), so even a `Linear<f32,
 /// 1024, 1024>` costs a few words of stack.
+///
+/// A width of zero does not compile:
+///
+/// ```compile_fail
+/// use tinymlp::{Linear, Rng, Tanh};
+///
+/// let layer = Linear::<f64, 0, 3, Tanh>::new(&mut Rng::new(0));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Linear<T, const IN: usize, const OUT: usize, A = Identity> {
     dense: Dense<T, A>,
@@ -55,9 +63,17 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation<T>> Linear<T, I
     /// Weights plus biases: `OUT * IN + OUT`.
     pub const PARAMETERS: usize = OUT * IN + OUT;
 
+    /// Evaluated by every constructor: a width of zero is a compile-time
+    /// error, as is a layer too large to count its parameters.
+    const VALID: () = assert!(
+        IN > 0 && OUT > 0 && OUT.checked_mul(IN).is_some() && (OUT * IN).checked_add(OUT).is_some(),
+        "a Linear layer needs at least one input and one output, and a parameter count that fits usize"
+    );
+
     /// A layer with the given activation and initialiser.
     #[must_use]
     pub fn with(activation: A, init: Init, rng: &mut Rng) -> Self {
+        let () = Self::VALID;
         Self { dense: Dense::new(IN, OUT, activation, init, rng) }
     }
 
@@ -66,6 +82,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation<T>> Linear<T, I
     /// # Errors
     /// [`Error::ShapeMismatch`] (as `(outputs, inputs)`) if the widths differ.
     pub fn from_dense(dense: Dense<T, A>) -> Result<Self> {
+        let () = Self::VALID;
         if (dense.outputs(), dense.inputs()) != (OUT, IN) {
             return Err(Error::ShapeMismatch {
                 op: "Linear::from_dense (outputs, inputs)",
@@ -82,9 +99,11 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation<T>> Linear<T, I
         &self.dense
     }
 
-    /// Mutable access to the parameters (the widths cannot change).
+    /// Mutable access to the parameters and gradients. The layer comes
+    /// behind a trait object, which cannot be replaced by one of other widths:
+    /// the widths stay `IN -> OUT`.
     #[must_use]
-    pub fn dense_mut(&mut self) -> &mut Dense<T, A> {
+    pub fn dense_mut(&mut self) -> &mut Dense<T, dyn Activation<T> + '_> {
         &mut self.dense
     }
 

@@ -29,17 +29,29 @@ pub struct Matrix<T> {
     data: Vec<T>,
 }
 
+/// `rows · cols`, or a panic that names the shape if it overflows.
+fn element_count(rows: usize, cols: usize) -> usize {
+    rows.checked_mul(cols).unwrap_or_else(|| panic!("a {rows}x{cols} matrix has more elements than usize can count"))
+}
+
 impl<T: Scalar> Matrix<T> {
     /// A `rows x cols` matrix of zeros.
+    ///
+    /// # Panics
+    /// If `rows · cols` overflows `usize` (or, like `Vec`, if the allocation
+    /// fails). [`Matrix::from_vec`] is the fallible form.
     #[must_use]
     pub fn zeros(rows: usize, cols: usize) -> Self {
-        Self { rows, cols, data: alloc::vec![T::zero(); rows * cols] }
+        Self { rows, cols, data: alloc::vec![T::zero(); element_count(rows, cols)] }
     }
 
     /// A `rows x cols` matrix whose element `(i, j)` is `f(i, j)`.
+    ///
+    /// # Panics
+    /// As [`Matrix::zeros`].
     #[must_use]
     pub fn from_fn(rows: usize, cols: usize, mut f: impl FnMut(usize, usize) -> T) -> Self {
-        let mut data = Vec::with_capacity(rows * cols);
+        let mut data = Vec::with_capacity(element_count(rows, cols));
         for i in 0..rows {
             for j in 0..cols {
                 data.push(f(i, j));

@@ -145,13 +145,29 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
         &self.layers
     }
 
-    /// The layers, mutable (their widths cannot change).
+    /// Layer `index`, mutable: its weights, biases and gradients. The layer
+    /// comes behind a trait object, which cannot be replaced by one of other
+    /// widths, so the network stays well formed. `None` if `index >=
+    /// self.depth()`.
+    ///
+    /// ```
+    /// use tinymlp::{DynMlp, Init, Rng, Tanh, Act};
+    ///
+    /// let mut net = DynMlp::<f64>::from_widths(&[2, 3, 1], Act::Tanh, Act::Identity, Init::Zeros, &mut Rng::new(0))?;
+    /// net.layer_mut(1).unwrap().bias_mut().fill(0.5);
+    /// assert_eq!(net.predict(&tinymlp::Matrix::zeros(1, 2))?.as_slice(), &[0.5]);
+    /// assert!(net.layer_mut(2).is_none());
+    /// # Ok::<(), tinymlp::Error>(())
+    /// ```
     #[must_use]
-    pub fn layers_mut(&mut self) -> &mut L {
+    pub fn layer_mut(&mut self, index: usize) -> Option<&mut Dense<T, dyn Activation<T> + '_>> {
+        if index >= self.layers.count() {
+            return None;
+        }
         // Parameters may change under the cache; values cached by a forward
         // pass would no longer match them.
         self.cache.batch = None;
-        &mut self.layers
+        Some(self.layers.layer_mut(index))
     }
 
     /// Unwraps the layers.

@@ -106,7 +106,7 @@ impl<T: Scalar, A: Activation<T> + Clone> DynMlp<T, A> {
 }
 
 /// The `(weight, bias)` tensors of each dense layer, in order, with weights
-/// checked to be 2-D.
+/// checked to be 2-D with no zero width.
 fn dense_tensors<'f, 'a>(file: &'f SafeTensors<'a>) -> Result<Vec<(&'f TensorView<'a>, &'f TensorView<'a>)>> {
     let mut by_index: BTreeMap<usize, [Option<&TensorView<'a>>; 2]> = BTreeMap::new();
     let mut prefix: Option<&str> = None;
@@ -146,7 +146,7 @@ fn dense_tensors<'f, 'a>(file: &'f SafeTensors<'a>) -> Result<Vec<(&'f TensorVie
         let weight =
             weight.ok_or_else(|| Error::MissingTensor { name: Name::new(&tensor_name(prefix, index, "weight")) })?;
         let bias = bias.ok_or_else(|| Error::MissingTensor { name: Name::new(&tensor_name(prefix, index, "bias")) })?;
-        if weight.shape().len() != 2 {
+        if weight.shape().len() != 2 || weight.shape().contains(&0) {
             return Err(Error::TensorShape {
                 tensor: Name::new(weight.name()),
                 expected: None,

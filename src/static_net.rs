@@ -66,6 +66,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation<T>> StaticLinea
         let mut pre = [T::zero(); OUT];
         let mut out = [T::zero(); OUT];
         crate::layer_math::dense_forward(
+            IN,
             self.weight.as_flattened(),
             &self.bias,
             &self.activation,

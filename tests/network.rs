@@ -240,3 +240,49 @@ fn sgd_momentum_nesterov_weight_decay_follow_torch() {
         }
     }
 }
+
+/// A loss that refuses its `fail_at`-th validation: an error in the middle of
+/// a gradient check.
+struct FailsLater {
+    calls: core::cell::Cell<usize>,
+    fail_at: usize,
+}
+
+impl tinymlp::Loss<f64> for FailsLater {
+    fn value(&self, output: &[f64], target: &[f64], width: usize) -> f64 {
+        tinymlp::HalfMse.value(output, target, width)
+    }
+    fn gradient(&self, output: &[f64], target: &[f64], width: usize, grad: &mut [f64]) {
+        tinymlp::HalfMse.gradient(output, target, width, grad);
+    }
+    fn validate(&self, _output: &[f64], _target: &[f64], _width: usize) -> tinymlp::Result<()> {
+        self.calls.set(self.calls.get() + 1);
+        if self.calls.get() == self.fail_at {
+            return Err(tinymlp::Error::InvalidHyperParameter { name: "test", value: 0.0, expected: "no failure" });
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_gradient_check_that_fails_part_way_leaves_the_network_as_it_was() {
+    let mut net = tinymlp::DynMlp::<f64>::from_widths(
+        &[2, 3, 1],
+        tinymlp::Act::Tanh,
+        tinymlp::Act::Identity,
+        tinymlp::Init::TorchDefault,
+        &mut tinymlp::Rng::new(3),
+    )
+    .unwrap();
+    let x = tinymlp::Matrix::from_fn(2, 2, |i, j| i as f64 - j as f64 * 0.5);
+    let y = tinymlp::Matrix::from_fn(2, 1, |i, _| i as f64);
+    let before = net.parameters_to_vec();
+    for fail_at in [1, 2, 5, 17] {
+        let loss = FailsLater { calls: core::cell::Cell::new(0), fail_at };
+        let result = tinymlp::gradcheck::check_network(&mut net, &x, &y, &loss, &Default::default());
+        assert!(result.is_err(), "failure {fail_at} was not reported");
+        let after = net.parameters_to_vec();
+        assert!(before.iter().zip(&after).all(|(a, b)| a.to_bits() == b.to_bits()), "parameters changed ({fail_at})");
+        assert!(!net.wants_input_grad());
+    }
+}

@@ -58,3 +58,44 @@ fn parameter_and_data_checks_name_the_location() {
     assert!(check_finite("x", &[0.0f32, -1.0]).is_ok());
     assert!(matches!(check_finite("y", &[0.0f32, f32::NEG_INFINITY]), Err(Error::NonFinite { index: 1, .. })));
 }
+
+/// Sets an optimizer's learning rate, then steps.
+type StepWithLr<'a> = dyn FnMut(f64, &mut DynMlp<f64>) -> Result<(), Error> + 'a;
+
+#[test]
+fn a_learning_rate_set_to_nan_or_below_zero_is_refused_by_the_next_step() {
+    let x = Matrix::from_rows(&[[0.5, 0.25], [1.0, 2.0]]).unwrap();
+    let y = Matrix::column(&[0.0, 1.0]);
+    let momentum = SgdConfig { lr: 0.1, momentum: 0.9, ..SgdConfig::default() };
+    let mut adam = Adam::with_lr(0.1).unwrap();
+    let mut sgd = Sgd::with_config(momentum).unwrap();
+    let mut rmsprop = RmsProp::new(RmsPropConfig { lr: 0.1, ..RmsPropConfig::default() }).unwrap();
+    let optimizers: [&mut StepWithLr; 3] = [
+        &mut |lr, net| {
+            adam.set_lr(lr);
+            adam.step(net)
+        },
+        &mut |lr, net| {
+            sgd.set_lr(lr);
+            sgd.step(net)
+        },
+        &mut |lr, net| {
+            rmsprop.set_lr(lr);
+            rmsprop.step(net)
+        },
+    ];
+    for step in optimizers {
+        for bad in [f64::NAN, -0.5, f64::INFINITY] {
+            let mut net = net();
+            net.forward(&x);
+            net.backward_loss(&HalfMse, &y).unwrap();
+            let before = net.parameters_to_vec();
+            let err = step(bad, &mut net).unwrap_err();
+            assert!(matches!(err, Error::InvalidHyperParameter { name: "lr", .. }), "{err}");
+            assert_eq!(net.parameters_to_vec(), before);
+            // A good rate works again.
+            step(0.01, &mut net).unwrap();
+            assert_ne!(net.parameters_to_vec(), before);
+        }
+    }
+}

@@ -125,6 +125,13 @@ fn errors_name_the_first_tensor_that_does_not_fit() {
     let err = DynMlp::<f32>::from_safetensors(&vector_weight, Act::Tanh, Act::Tanh).unwrap_err();
     assert!(matches!(err, Error::TensorShape { expected: None, .. }), "{err}");
 
+    let no_outputs = file(&[("layers.0.weight", &[0, 3], &[]), ("layers.0.bias", &[0], &[])]);
+    let err = DynMlp::<f32>::from_safetensors(&no_outputs, Act::Tanh, Act::Tanh).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "tensor \"layers.0.weight\" has shape [0, 3], expected a 2-D [outputs, inputs] weight, both at least 1"
+    );
+
     assert!(matches!(DynMlp::<f32>::from_safetensors(b"not a file", Act::Tanh, Act::Tanh), Err(Error::Safetensors(_))));
 }
 

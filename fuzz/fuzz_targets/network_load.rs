@@ -218,7 +218,7 @@ fn exercise<T: Float2>(mut net: DynMlp<T>, plan: &Plan) {
     match &result {
         Ok(_) => assert!(right_shape, "backward_loss accepted a {t_rows}x{t_cols} target for {rows}x{width}"),
         Err(Error::ShapeMismatch { .. }) => assert!(!right_shape),
-        Err(Error::InvalidHyperParameter { .. } | Error::ClassOutOfRange { .. }) => {
+        Err(Error::InvalidHyperParameter { .. } | Error::OutOfRange { .. } | Error::ClassOutOfRange { .. }) => {
             assert!(right_shape);
             assert!(!in_domain || plan.loss % 8 == 4, "a valid target was rejected: {result:?}");
         }

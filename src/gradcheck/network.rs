@@ -48,8 +48,33 @@ impl NetworkReport {
 /// ```
 ///
 /// # Errors
-/// As [`Mlp::try_forward`] and [`Mlp::backward_loss`] for shapes that do not fit.
+/// As [`Mlp::try_forward`] and [`Mlp::backward_loss`] for shapes that do not
+/// fit. After an error the parameters and the input-gradient setting are
+/// restored too.
 pub fn check_network<T, L, F>(
+    net: &mut Mlp<T, L>,
+    x: &Matrix<T>,
+    target: &Matrix<T>,
+    loss: &F,
+    options: &Options,
+) -> Result<NetworkReport>
+where
+    T: Scalar,
+    L: Layers<T>,
+    F: Loss<T> + ?Sized,
+{
+    let (parameters, input_grad_was) = (net.parameters_to_vec(), net.wants_input_grad());
+    let report = check(net, x, target, loss, options);
+    if report.is_err() {
+        // The same length as the network's own vector: this cannot fail.
+        net.set_parameters(&parameters)?;
+        net.set_input_grad(input_grad_was);
+    }
+    report
+}
+
+/// [`check_network`], which restores the network if this fails part way.
+fn check<T, L, F>(
     net: &mut Mlp<T, L>,
     x: &Matrix<T>,
     target: &Matrix<T>,

@@ -366,9 +366,10 @@ packed_gemm!(packed_gemm_f64, f64);
 
 pub(crate) fn check_lengths(form: Form, m: usize, n: usize, k: usize, a: usize, b: usize, c: usize) {
     let ((ar, ac), (br, bc)) = form.operand_shapes(m, n, k);
-    assert_eq!(a, ar * ac, "gemm {form:?}: A must be {ar}x{ac}");
-    assert_eq!(b, br * bc, "gemm {form:?}: B must be {br}x{bc}");
-    assert_eq!(c, m * n, "gemm {form:?}: C must be {m}x{n}");
+    // Sizes that overflow match no slice length (and must not wrap into one).
+    assert!(ar.checked_mul(ac) == Some(a), "gemm {form:?}: A must be {ar}x{ac}, got {a} values");
+    assert!(br.checked_mul(bc) == Some(b), "gemm {form:?}: B must be {br}x{bc}, got {b} values");
+    assert!(m.checked_mul(n) == Some(c), "gemm {form:?}: C must be {m}x{n}, got {c} values");
 }
 
 /// `y[i] = f(x[i])`, with the loop compiled for the best vector feature of this

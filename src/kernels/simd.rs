@@ -72,6 +72,17 @@ fn prefetch<T>(data: &[T]) {
     unsafe { _mm_prefetch::<_MM_HINT_T0>(data.as_ptr().add(last).cast::<i8>()) }
 }
 
+/// Whether `len >= Σ factor·stride`, computed without overflow (an overflowing
+/// sum is larger than any length): the bound checks before raw-pointer access
+/// must not wrap, whatever strides a caller passes.
+#[inline(always)]
+fn holds<const N: usize>(len: usize, terms: [(usize, usize); N]) -> bool {
+    terms
+        .iter()
+        .try_fold(0usize, |sum, &(factor, stride)| factor.checked_mul(stride).and_then(|term| sum.checked_add(term)))
+        .is_some_and(|need| len >= need)
+}
+
 /// Proof that the CPU has AVX-512F: only [`Avx512::detect`] makes one.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Avx512(());
@@ -292,7 +303,9 @@ macro_rules! kernel {
             fn tile(self, a: &[$elem], b: &[$elem], c: &mut [$elem], ldc: usize, accumulate: bool) {
                 let (mr, nr) = (<Self as MicroKernel<$elem>>::MR, <Self as MicroKernel<$elem>>::NR);
                 let kc = a.len() / mr;
-                assert!(a.len() == kc * mr && b.len() == kc * nr && ldc >= nr && c.len() >= (mr - 1) * ldc + nr);
+                assert!(
+                    a.len() == kc * mr && b.len() == kc * nr && ldc >= nr && holds(c.len(), [(mr - 1, ldc), (1, nr)])
+                );
                 // SAFETY: the token exists only if the CPU has the feature
                 // (`detect`); the assertion gives `a` kc·MR and `b` kc·NR
                 // elements, and C every `i·ldc + j` with i < MR, j < NR.
@@ -312,8 +325,8 @@ macro_rules! kernel {
             ) {
                 let (mr, nr) = (<Self as MicroKernel<$elem>>::MR, <Self as MicroKernel<$elem>>::NR);
                 let kc = b.len() / nr;
-                assert!(kc > 0 && b.len() == kc * nr && ldc >= nr && c.len() >= (mr - 1) * ldc + nr);
-                assert!(a.len() > (mr - 1) * row_stride + (kc - 1) * depth_stride);
+                assert!(kc > 0 && b.len() == kc * nr && ldc >= nr && holds(c.len(), [(mr - 1, ldc), (1, nr)]));
+                assert!(holds(a.len(), [(mr - 1, row_stride), (kc - 1, depth_stride), (1, 1)]));
                 // SAFETY: as in `tile`; the second assertion puts the last
                 // element of A the body reads, (MR-1, kc-1), inside `a`, and
                 // every other one is at a smaller offset.

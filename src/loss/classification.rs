@@ -31,12 +31,14 @@ impl<T: Scalar> Loss<T> for Bce {
         }
     }
 
-    fn validate(&self, output: &[T], _target: &[T], _width: usize) -> Result<()> {
+    fn validate(&self, output: &[T], _target: &[T], width: usize) -> Result<()> {
         match output.iter().position(|&o| !(o >= T::zero() && o <= T::one())) {
-            Some(index) => Err(Error::InvalidHyperParameter {
-                name: "BCE output",
+            Some(index) => Err(Error::OutOfRange {
+                what: "BCE output",
+                row: index.checked_div(width).unwrap_or(0),
+                col: index.checked_rem(width).unwrap_or(index),
                 value: output[index].to_f64(),
-                expected: "probabilities in [0, 1] (use BceWithLogits for logits)",
+                expected: "a probability in [0, 1] (use BceWithLogits for logits)",
             }),
             None => Ok(()),
         }

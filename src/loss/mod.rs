@@ -15,8 +15,16 @@ use crate::{Result, Scalar};
 /// network's output.
 ///
 /// Slices are row-major `batch x width` matrices; the network checks shapes
-/// (using [`Loss::target_width`]) before calling, so implementations may assume
-/// them. Implement it to train with your own loss.
+/// (using [`Loss::target_width`]) and calls [`Loss::validate`] before calling
+/// [`value`](Loss::value) and [`gradient`](Loss::gradient), so implementations
+/// may assume both. Implement it to train with your own loss.
+///
+/// # Panics
+/// Called directly (not through [`Mlp::loss`](crate::Mlp::loss) or
+/// [`Mlp::backward_loss`](crate::Mlp::backward_loss), the checked forms), the
+/// built-ins' `value` and `gradient` may panic on slices whose lengths do not
+/// fit `width` (or a width of 0), or on a class index that `validate` would
+/// refuse.
 ///
 /// ```
 /// use tinymlp::{HalfMse, Loss};

@@ -2,7 +2,7 @@
 
 use alloc::vec::Vec;
 
-use super::{Optimizer, Parameters, check_gradients, check_range, lerp, moment_buffers};
+use super::{Optimizer, Parameters, check_gradients, check_lr, check_range, lerp, moment_buffers};
 use crate::{Result, Scalar};
 
 /// Adam's hyper-parameters; `Default` is PyTorch's default.
@@ -82,7 +82,7 @@ impl<T: Scalar> Adam<T> {
     /// `eps` is negative, or a beta is outside `[0, 1)`.
     pub fn new(config: AdamConfig) -> Result<Self> {
         let AdamConfig { lr, beta1, beta2, eps, weight_decay, .. } = config;
-        check_range("lr", lr, (0.0..f64::INFINITY).contains(&lr), "a finite value >= 0")?;
+        check_lr(lr)?;
         let decay_ok = (0.0..f64::INFINITY).contains(&weight_decay);
         check_range("weight_decay", weight_decay, decay_ok, "a finite value >= 0")?;
         check_range("eps", eps, (0.0..f64::INFINITY).contains(&eps), "a finite value >= 0")?;
@@ -121,6 +121,7 @@ impl<T: Scalar> Adam<T> {
 
 impl<T: Scalar> Optimizer<T> for Adam<T> {
     fn step<P: Parameters<T> + ?Sized>(&mut self, params: &mut P) -> Result<()> {
+        check_lr(self.config.lr)?;
         check_gradients(params)?;
         moment_buffers(&mut self.first_moment, params)?;
         moment_buffers(&mut self.second_moment, params)?;
@@ -167,6 +168,7 @@ impl<T: Scalar> Optimizer<T> for Adam<T> {
 mod tests {
     use super::*;
     use crate::Error;
+    use alloc::string::ToString;
 
     struct Quadratic {
         x: [f64; 2],
@@ -224,7 +226,24 @@ mod tests {
             }
         }
         let mut three = Three([5.0; 3], [1.0; 3]);
-        assert_eq!(adam.step(&mut three), Err(Error::ParameterCount { expected: 2, found: 3 }));
+        let err = adam.step(&mut three).unwrap_err();
+        assert_eq!(err, Error::OptimizerState { tensor: Some(0), expected: 2, found: 3 });
+        assert_eq!(
+            err.to_string(),
+            "the optimizer's state was made for other parameters: tensor 0 has 3 values, the state 2 \
+             (reset the optimizer or make a new one for a new network)"
+        );
         assert_eq!(three.0, [5.0; 3]);
+        // One tensor more than the state has.
+        struct Two([f64; 2], [f64; 2], [f64; 1], [f64; 1]);
+        impl Parameters<f64> for Two {
+            fn visit_parameters(&mut self, f: &mut dyn FnMut(&mut [f64], &[f64])) {
+                f(&mut self.0, &self.1);
+                f(&mut self.2, &self.3);
+            }
+        }
+        let mut two = Two([5.0; 2], [1.0; 2], [5.0], [1.0]);
+        assert_eq!(adam.step(&mut two), Err(Error::OptimizerState { tensor: None, expected: 1, found: 2 }));
+        assert_eq!((two.0, two.2), ([5.0; 2], [5.0]));
     }
 }

@@ -35,15 +35,18 @@ pub trait Optimizer<T: Scalar> {
     /// # Errors
     /// [`Error::NonFinite`](crate::Error::NonFinite) for a NaN or infinite
     /// gradient, naming the tensor (in visiting order) and index;
-    /// [`Error::ParameterCount`](crate::Error::ParameterCount) if the parameters'
-    /// shapes differ from those the optimizer's state was built for. Nothing is
-    /// updated then.
+    /// [`Error::OptimizerState`](crate::Error::OptimizerState) if the
+    /// parameters' shapes differ from those the optimizer's state was built
+    /// for; [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter)
+    /// if [`set_lr`](Optimizer::set_lr) was given a NaN, infinite or negative
+    /// rate. Nothing is updated then.
     fn step<P: Parameters<T> + ?Sized>(&mut self, params: &mut P) -> Result<()>;
 
     /// The current learning rate.
     fn lr(&self) -> f64;
 
-    /// Changes the learning rate (for [`Schedule`]s); the state is kept.
+    /// Changes the learning rate (for [`Schedule`]s); the state is kept. A NaN,
+    /// infinite or negative rate is refused by the next [`step`](Optimizer::step).
     fn set_lr(&mut self, lr: f64);
 }
 
@@ -62,16 +65,16 @@ pub(crate) fn moment_buffers<T: Scalar, P: Parameters<T> + ?Sized>(
     let (mut index, mut mismatch) = (0usize, None);
     params.visit_parameters(&mut |values, _| {
         let expected = buffers.get(index).map_or(0, Vec::len);
-        if mismatch.is_none() && expected != values.len() {
-            mismatch = Some((expected, values.len()));
+        if mismatch.is_none() && index < buffers.len() && expected != values.len() {
+            mismatch = Some(Error::OptimizerState { tensor: Some(index), expected, found: values.len() });
         }
         index += 1;
     });
-    if index != buffers.len() {
-        mismatch = mismatch.or(Some((buffers.len(), index)));
-    }
     match mismatch {
-        Some((expected, found)) => Err(Error::ParameterCount { expected, found }),
+        Some(error) => Err(error),
+        None if index != buffers.len() => {
+            Err(Error::OptimizerState { tensor: None, expected: buffers.len(), found: index })
+        }
         None => Ok(()),
     }
 }
@@ -101,6 +104,12 @@ pub(crate) fn lerp<T: Scalar>(start: T, end: T, weight: T) -> T {
     } else {
         end - (end - start) * (T::one() - weight)
     }
+}
+
+/// Refuses a learning rate that [`Optimizer::set_lr`] (or a schedule) made NaN,
+/// infinite or negative, before a step changes anything.
+pub(crate) fn check_lr(lr: f64) -> Result<()> {
+    check_range("lr", lr, (0.0..f64::INFINITY).contains(&lr), "a finite value >= 0")
 }
 
 /// Checks a hyper-parameter, naming it in the error.

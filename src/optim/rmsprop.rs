@@ -2,7 +2,7 @@
 
 use alloc::vec::Vec;
 
-use super::{Optimizer, Parameters, check_gradients, check_range, lerp, moment_buffers};
+use super::{Optimizer, Parameters, check_gradients, check_lr, check_range, lerp, moment_buffers};
 use crate::{Result, Scalar};
 
 /// RMSprop's hyper-parameters; `Default` is PyTorch's default.
@@ -92,6 +92,7 @@ impl<T: Scalar> RmsProp<T> {
 
 impl<T: Scalar> Optimizer<T> for RmsProp<T> {
     fn step<P: Parameters<T> + ?Sized>(&mut self, params: &mut P) -> Result<()> {
+        check_lr(self.config.lr)?;
         check_gradients(params)?;
         let RmsPropConfig { lr, alpha, eps, weight_decay, momentum, centered } = self.config;
         moment_buffers(&mut self.square_avg, params)?;

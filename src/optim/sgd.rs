@@ -3,7 +3,7 @@
 
 use alloc::vec::Vec;
 
-use super::{Optimizer, Parameters, check_gradients, check_range, moment_buffers};
+use super::{Optimizer, Parameters, check_gradients, check_lr, check_range, moment_buffers};
 use crate::{Result, Scalar};
 
 /// SGD's hyper-parameters; `Default` is PyTorch's default (with lr 1e-3, as
@@ -74,7 +74,7 @@ impl<T: Scalar> Sgd<T> {
     /// `weight_decay`, or Nesterov without momentum or with dampening.
     pub fn with_config(config: SgdConfig) -> Result<Self> {
         let finite_non_negative = |v: f64| (0.0..f64::INFINITY).contains(&v);
-        check_range("lr", config.lr, finite_non_negative(config.lr), "a finite value >= 0")?;
+        check_lr(config.lr)?;
         check_range("momentum", config.momentum, finite_non_negative(config.momentum), "a finite value >= 0")?;
         check_range("dampening", config.dampening, config.dampening.is_finite(), "a finite value")?;
         check_range(
@@ -102,6 +102,7 @@ impl<T: Scalar> Sgd<T> {
 
 impl<T: Scalar> Optimizer<T> for Sgd<T> {
     fn step<P: Parameters<T> + ?Sized>(&mut self, params: &mut P) -> Result<()> {
+        check_lr(self.config.lr)?;
         check_gradients(params)?;
         let SgdConfig { lr, momentum, dampening, nesterov, weight_decay } = self.config;
         let first_step = self.momentum_buffers.is_empty();

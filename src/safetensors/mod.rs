@@ -27,7 +27,10 @@
 //! ## What the reader checks
 //! [`SafeTensors::parse`] treats its input as hostile: it never panics, never reads out of
 //! bounds and never allocates more than a small multiple of the input's length. It rejects, each
-//! with its own [`FormatError`] variant naming the tensor or field at fault:
+//! with its own [`FormatError`] variant naming the tensor or field at fault (this module's
+//! functions return [`FormatError`], the format's own error type, so that the reader can be
+//! used on its own; it converts into the crate's [`Error`](crate::Error) with `?`, and the
+//! network loaders return it wrapped as [`Error::Safetensors`](crate::Error::Safetensors)):
 //! - a file shorter than 8 bytes, a header length beyond the file or above [`MAX_HEADER_LEN`]
 //!   (the reference implementation's limit), a header that is not UTF-8;
 //! - JSON syntax errors (with the byte position), a header that does not start with `{`;
