@@ -293,3 +293,20 @@ fn unavailable_path_panics() {
     let mut c = [0.0f32; 1];
     gemm_with(path, Form::AB, 1, 1, 1, &[1.0], &[1.0], &mut c, false);
 }
+
+/// A shape whose sizes wrap around `usize` to the slices' lengths must not
+/// pass the length checks (it would let a kernel write far past C): with
+/// `n = (2^64 + 358) / 11`, B (`n x 11`) "holds" 358 values and C (`22 x n`) 716.
+#[test]
+#[cfg(target_pointer_width = "64")]
+fn shapes_whose_sizes_overflow_are_refused() {
+    let n = ((1u128 << 64) + 358) / 11;
+    let n = usize::try_from(n).unwrap();
+    for path in available_paths() {
+        let result = std::panic::catch_unwind(|| {
+            let (a, b, mut c) = (vec![1.0f32; 242], vec![1.0f32; 358], vec![0.0f32; 716]);
+            gemm_with(path, Form::ABt, 22, n, 11, &a, &b, &mut c, false);
+        });
+        assert!(result.is_err(), "{path}: an overflowing shape was accepted");
+    }
+}
