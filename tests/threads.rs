@@ -5,6 +5,10 @@
 
 use tinymlp::kernels::{self, Form, PARALLEL_MIN, Path, gemm, gemm_with};
 
+/// The thread setting is process-wide and tests run in parallel: each test
+/// holds this while it changes the setting.
+static SETTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn filled(len: usize, seed: u64) -> Vec<f64> {
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     (0..len)
@@ -48,6 +52,7 @@ fn check<T: tinymlp::Scalar>(form: Form, m: usize, n: usize, k: usize) {
 
 #[test]
 fn several_threads_give_the_bits_of_one() {
+    let _setting = SETTING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     // Each has at least 2·PARALLEL_MIN multiply-adds, so it splits.
     let shapes = [(131, 127, 257), (263, 129, 193), (49, 700, 130)];
     for (m, n, k) in shapes {
@@ -61,6 +66,7 @@ fn several_threads_give_the_bits_of_one() {
 
 #[test]
 fn the_default_path_splits_too_and_the_setting_is_clamped() {
+    let _setting = SETTING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let (m, n, k) = (300, 120, 150);
     let a: Vec<f32> = filled(m * k, 4).into_iter().map(|v| v as f32).collect();
     let b: Vec<f32> = filled(k * n, 5).into_iter().map(|v| v as f32).collect();

@@ -272,9 +272,13 @@ macro_rules! dispatch {
 }
 
 impl<T: Scalar> Activation<T> for Act {
+    // Inlined into loops (the kernel-path tests run them per path), where the
+    // match is hoisted out of the loop.
+    #[inline(always)]
     fn value(&self, x: T) -> T {
         dispatch!(self, a => Activation::<T>::value(a, x))
     }
+    #[inline(always)]
     fn derivative(&self, x: T, y: T) -> T {
         dispatch!(self, a => Activation::<T>::derivative(a, x, y))
     }

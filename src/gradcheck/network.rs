@@ -50,7 +50,8 @@ impl NetworkReport {
 /// # Errors
 /// As [`Mlp::try_forward`] and [`Mlp::backward_loss`] for shapes that do not
 /// fit. After an error the parameters and the input-gradient setting are
-/// restored too.
+/// restored too; the gradient buffers then hold partial results (call
+/// [`Mlp::zero_grad`] before using them).
 pub fn check_network<T, L, F>(
     net: &mut Mlp<T, L>,
     x: &Matrix<T>,

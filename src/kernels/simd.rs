@@ -357,7 +357,7 @@ kernel!(Avx2, f64, __m256d, "avx2,fma", tile_f64_avx2, tile_f64_avx2_strided, mr
 
 /// Code compiled for a feature: a `#[target_feature]` function that calls a
 /// closure, so that an `#[inline(always)]` closure (and everything it inlines)
-/// is compiled with the feature's full vector width, 8 f64 or 16 f32 lanes
+/// is compiled with the feature's vector width, up to 8 f64 or 16 f32 lanes
 /// with AVX-512 instead of SSE2's 2 or 4. The kernels run this way (the
 /// element-wise loops, the small-shape products) are written so that their
 /// results do not depend on the vector width: the same operations in the same

@@ -30,9 +30,7 @@ pub const PARALLEL_MIN: usize = 1 << 21;
 /// The most threads a product uses, whatever [`set_threads`] says.
 pub const MAX_THREADS: usize = 16;
 
-/// Rows of C per block are a multiple of this (a multiple of every kernel's
-/// tile height), so that no block ends in a partial tile that one thread
-/// alone would not have had.
+/// A block has at least this many rows (a few tiles of every kernel).
 const ROW_ALIGN: usize = 24;
 
 /// Lets large products use up to `threads` threads (the calling one
@@ -101,10 +99,14 @@ pub(super) fn gemm<T: Scalar, K: MicroKernel<T> + Send + Sync>(
     if blocks <= 1 {
         return blocked::gemm(kernel, form, m, n, k, a, lda, b, c, accumulate);
     }
-    let rows = m.div_ceil(blocks).next_multiple_of(ROW_ALIGN);
+    // Whole tiles per block, spread evenly (the bits do not depend on where
+    // the blocks end, only the balance does).
+    let rows = m.div_ceil(K::MR).div_ceil(blocks) * K::MR;
     // The blocks of C, with the first row of each, made before the scope so
     // that a block whose thread could not start is still here afterwards.
     let mut slots: [Option<(usize, &mut [T])>; MAX_THREADS] = [const { None }; MAX_THREADS];
+    // At most `blocks` (so at most MAX_THREADS) chunks: rows ≥ m / blocks.
+    debug_assert!(m.div_ceil(rows) <= blocks);
     for ((index, block), slot) in c.chunks_mut(rows * n).enumerate().zip(&mut slots) {
         *slot = Some((index * rows, block));
     }
