@@ -297,12 +297,19 @@ fn run<T: Scalar>(
 ) {
     match path {
         // The plain loops give the same bits for every vector width.
-        Path::Simple => compiled_for(
-            best_packed(),
-            m.saturating_mul(n).saturating_mul(k) / CHEAP,
-            #[inline(always)]
-            || simple::gemm(form, m, n, k, a, b, c, accumulate),
-        ),
+        Path::Simple => {
+            let work = m.saturating_mul(n).saturating_mul(k) / CHEAP;
+            if work < WIDE_MIN {
+                simple::gemm_baseline(form, m, n, k, a, b, c, accumulate);
+            } else {
+                compiled_for(
+                    best_packed(),
+                    work,
+                    #[inline(always)]
+                    || simple::gemm(form, m, n, k, a, b, c, accumulate),
+                );
+            }
+        }
         packed => T::packed_gemm(packed, form, m, n, k, a, b, c, accumulate),
     }
 }

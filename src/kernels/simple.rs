@@ -41,6 +41,24 @@ pub(super) fn gemm<T: Scalar>(
     }
 }
 
+/// [`gemm`] compiled for the baseline, as a function of its own: tiny products
+/// call it directly, so that the inlined copies stay in the `#[target_feature]`
+/// wrappers and the caller stays small enough for the optimiser to inline the
+/// rest.
+#[inline(never)]
+pub(super) fn gemm_baseline<T: Scalar>(
+    form: Form,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    accumulate: bool,
+) {
+    gemm(form, m, n, k, a, b, c, accumulate);
+}
+
 /// `C += op(A)·op(B)` for non-empty shapes.
 #[inline(always)]
 fn loops<T: Scalar>(form: Form, m: usize, n: usize, k: usize, a: &[T], b: &[T], c: &mut [T]) {
@@ -61,16 +79,16 @@ fn loops<T: Scalar>(form: Form, m: usize, n: usize, k: usize, a: &[T], b: &[T], 
         }
         Form::ABt => {
             for (c_row, a_row) in c.chunks_exact_mut(n).zip(a.chunks_exact(k)) {
-                let mut b_rows = b.chunks_exact(k);
+                let b_blocks = b.chunks_exact(DOT_ROWS * k);
+                let b_rest = b_blocks.remainder();
                 let mut c_blocks = c_row.chunks_exact_mut(DOT_ROWS);
-                for c_block in &mut c_blocks {
-                    let rows: [&[T]; DOT_ROWS] = core::array::from_fn(|_| b_rows.next().unwrap_or_default());
-                    for (c_ij, d) in c_block.iter_mut().zip(dots(a_row, rows)) {
+                for (c_block, b_block) in (&mut c_blocks).zip(b_blocks) {
+                    for (c_ij, d) in c_block.iter_mut().zip(dots::<T, DOT_ROWS>(a_row, b_block)) {
                         *c_ij = *c_ij + d;
                     }
                 }
-                for (c_ij, b_row) in c_blocks.into_remainder().iter_mut().zip(b_rows) {
-                    let [d] = dots(a_row, [b_row]);
+                for (c_ij, b_row) in c_blocks.into_remainder().iter_mut().zip(b_rest.chunks_exact(k)) {
+                    let [d] = dots::<T, 1>(a_row, b_row);
                     *c_ij = *c_ij + d;
                 }
             }
@@ -89,27 +107,40 @@ fn axpy<T: Scalar>(y: &mut [T], alpha: T, x: &[T]) {
     }
 }
 
-/// `R` dot products of `a` with the rows `b` at once, each with eight
-/// independent partial sums (so the compiler can keep them in vector lanes)
-/// combined in a fixed order: the same bits for any `R`. Several rows give the
-/// CPU independent chains of additions to overlap.
+/// `R` dot products of `a` with the `R` rows of length `a.len()` stored one
+/// after another in `rows`, at once: each with eight independent partial sums
+/// (so the compiler can keep them in vector lanes) added in lane order, then
+/// the tail, so the same bits for any `R`. Several rows give the CPU
+/// independent chains of additions to overlap. (Plain indexed loops: the
+/// iterator adapters and `array::from_fn` were left as calls in the baseline
+/// build.)
 #[inline(always)]
-fn dots<T: Scalar, const R: usize>(a: &[T], b: [&[T]; R]) -> [T; R] {
+fn dots<T: Scalar, const R: usize>(a: &[T], rows: &[T]) -> [T; R] {
+    let k = a.len();
     let (a_chunks, a_tail) = a.as_chunks::<8>();
     let mut partial = [[T::zero(); 8]; R];
     for (p, ca) in a_chunks.iter().enumerate() {
-        for (partial_r, b_r) in partial.iter_mut().zip(b) {
-            let cb = &b_r[8 * p..8 * p + 8];
-            *partial_r = core::array::from_fn(|lane| partial_r[lane] + ca[lane] * cb[lane]);
+        for (r, partial_r) in partial.iter_mut().enumerate() {
+            let cb = &rows[r * k + 8 * p..r * k + 8 * p + 8];
+            for lane in 0..8 {
+                partial_r[lane] = partial_r[lane] + ca[lane] * cb[lane];
+            }
         }
     }
-    core::array::from_fn(|r| {
+    let mut sums = [T::zero(); R];
+    let tail_start = 8 * a_chunks.len();
+    for (r, sum) in sums.iter_mut().enumerate() {
         // In lane order: a tree here makes LLVM's SLP vectoriser split the
         // eight lanes into pairs and shuffle them on every step of the loop.
-        let mut sum = partial[r].iter().fold(T::zero(), |sum, &lane| sum + lane);
-        for (&x, &y) in a_tail.iter().zip(&b[r][8 * a_chunks.len()..]) {
-            sum = sum + x * y;
+        let mut total = T::zero();
+        for &lane in &partial[r] {
+            total = total + lane;
         }
-        sum
-    })
+        let b_tail = &rows[r * k + tail_start..(r + 1) * k];
+        for (&x, &y) in a_tail.iter().zip(b_tail) {
+            total = total + x * y;
+        }
+        *sum = total;
+    }
+    sums
 }
