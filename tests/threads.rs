@@ -54,7 +54,8 @@ fn check<T: tinymlp::Scalar>(form: Form, m: usize, n: usize, k: usize) {
 fn several_threads_give_the_bits_of_one() {
     let _setting = SETTING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     // Each has at least 2·PARALLEL_MIN multiply-adds, so it splits.
-    let shapes = [(131, 127, 257), (263, 129, 193), (49, 700, 130)];
+    // By columns without accumulating and by rows with; by rows; by columns.
+    let shapes = [(263, 257, 520), (520, 300, 230), (60, 1400, 420)];
     for (m, n, k) in shapes {
         assert!(m * n * k >= 2 * PARALLEL_MIN);
         for form in [Form::AB, Form::AtB, Form::ABt] {
@@ -67,7 +68,7 @@ fn several_threads_give_the_bits_of_one() {
 #[test]
 fn the_default_path_splits_too_and_the_setting_is_clamped() {
     let _setting = SETTING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let (m, n, k) = (300, 120, 150);
+    let (m, n, k) = (400, 300, 300);
     let a: Vec<f32> = filled(m * k, 4).into_iter().map(|v| v as f32).collect();
     let b: Vec<f32> = filled(k * n, 5).into_iter().map(|v| v as f32).collect();
     kernels::set_threads(0);

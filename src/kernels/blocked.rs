@@ -111,10 +111,12 @@ fn depth_block(k: usize, kc_max: usize) -> usize {
 
 /// `C (+)= op(A)·op(B)` with `kernel`; lengths are checked by the caller.
 ///
-/// `lda` is the distance between stored rows of A: `k` for [`Form::AB`] and
-/// [`Form::ABt`], `m` for [`Form::AtB`], or more when `a` starts inside a wider
-/// matrix (a block of rows of `op(A)`, for the threads of
-/// [`super::threads`]).
+/// `lda` and `ldb` are the distances between stored rows of A and B: for A
+/// `k` ([`Form::AB`], [`Form::ABt`]) or `m` ([`Form::AtB`]), for B `n`
+/// ([`Form::AB`], [`Form::AtB`]) or `k` ([`Form::ABt`]), or more when the
+/// operand starts inside a wider matrix (a block of rows of `op(A)` or of
+/// columns of `op(B)`, for the threads of [`super::threads`]). C is always
+/// `m x n`, contiguous.
 pub(crate) fn gemm<T: Scalar, K: MicroKernel<T>>(
     kernel: K,
     form: Form,
@@ -124,6 +126,7 @@ pub(crate) fn gemm<T: Scalar, K: MicroKernel<T>>(
     a: &[T],
     lda: usize,
     b: &[T],
+    ldb: usize,
     c: &mut [T],
     accumulate: bool,
 ) {
@@ -146,7 +149,7 @@ pub(crate) fn gemm<T: Scalar, K: MicroKernel<T>>(
     };
     let kc = depth_block(k, K::KC);
     let needed = kc * K::NR + K::MR * K::NR + K::MR * kc;
-    let mut run = |space: &mut [T]| run(kernel, form, m, n, k, a, lda, b, c, accumulate, space);
+    let mut run = |space: &mut [T]| run(kernel, form, m, n, k, a, lda, b, ldb, c, accumulate, space);
     // Each class is a separate stack array (LLVM gives them one slot, the size
     // of the largest), so a product only zeroes the class it uses.
     if needed <= SPACE_CLASSES[0] {
@@ -174,6 +177,7 @@ fn run<T: Scalar, K: MicroKernel<T>>(
     a: &[T],
     lda: usize,
     b: &[T],
+    ldb: usize,
     c: &mut [T],
     accumulate: bool,
     space: &mut [T],
@@ -204,13 +208,13 @@ fn run<T: Scalar, K: MicroKernel<T>>(
             for j0 in (0..n).step_by(nr) {
                 let cols = nr.min(n - j0);
                 let b_panel = &mut b_space[..kc * nr];
-                pack_b(form, b, n, k, p0, kc, j0, nr, b_panel);
+                pack_b(form, b, ldb, n, p0, kc, j0, nr, b_panel);
                 for panel in 0..panels {
                     // Pack B reads its source with a large stride, so it waits on
                     // L3 unless the lines were asked for early: spread the next
                     // panel's requests over this panel's tiles.
                     if j0 + nr < n {
-                        prefetch_b(kernel, form, b, n, k, p0, kc, j0 + nr, nr.min(n - j0 - nr), panel, panels);
+                        prefetch_b(kernel, form, b, ldb, p0, kc, j0 + nr, nr.min(n - j0 - nr), panel, panels);
                     }
                     let i = i0 + panel * mr;
                     let rows = mr.min(m - i);
@@ -267,8 +271,8 @@ fn pack_a<T: Scalar>(
 fn pack_b<T: Scalar>(
     form: Form,
     b: &[T],
+    ldb: usize,
     n: usize,
-    k: usize,
     p0: usize,
     kc: usize,
     j0: usize,
@@ -280,14 +284,14 @@ fn pack_b<T: Scalar>(
         // B is stored k x n: each depth step is a contiguous run of columns.
         Form::AB | Form::AtB => {
             for (p, step) in dst.chunks_exact_mut(nr).enumerate() {
-                let start = (p0 + p) * n + j0;
+                let start = (p0 + p) * ldb + j0;
                 copy_padded(step, &b[start..start + cols], nr);
             }
         }
         // B is stored n x k: each column of op(B) is a contiguous row; interleave.
         Form::ABt => {
             for col in 0..cols {
-                let start = (j0 + col) * k + p0;
+                let start = (j0 + col) * ldb + p0;
                 for (d, &v) in dst[col..].iter_mut().step_by(nr).zip(&b[start..start + kc]) {
                     *d = v;
                 }
@@ -308,8 +312,7 @@ fn prefetch_b<T: Scalar, K: MicroKernel<T>>(
     kernel: K,
     form: Form,
     b: &[T],
-    n: usize,
-    k: usize,
+    ldb: usize,
     p0: usize,
     kc: usize,
     j0: usize,
@@ -319,8 +322,8 @@ fn prefetch_b<T: Scalar, K: MicroKernel<T>>(
 ) {
     // The source is `count` runs of `len` values, `stride` apart.
     let (first, stride, count, len) = match form {
-        Form::AB | Form::AtB => (p0 * n + j0, n, kc, cols),
-        Form::ABt => (j0 * k + p0, k, cols, kc),
+        Form::AB | Form::AtB => (p0 * ldb + j0, ldb, kc, cols),
+        Form::ABt => (j0 * ldb + p0, ldb, cols, kc),
     };
     for run in count * part / parts..count * (part + 1) / parts {
         let start = first + run * stride;

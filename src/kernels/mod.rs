@@ -366,7 +366,8 @@ fn blocked_gemm<T: Scalar, K: blocked::MicroKernel<T> + Send + Sync>(
     #[cfg(not(feature = "std"))]
     {
         let lda = if form == Form::AtB { m } else { k };
-        blocked::gemm(kernel, form, m, n, k, a, lda, b, c, accumulate);
+        let ldb = if form == Form::ABt { k } else { n };
+        blocked::gemm(kernel, form, m, n, k, a, lda, b, ldb, c, accumulate);
     }
 }
 

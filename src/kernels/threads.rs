@@ -1,8 +1,8 @@
 //! More threads for large products (`std` only, off by default).
 //!
-//! [`set_threads`] lets a large packed product split the rows of C into
-//! contiguous blocks, one per thread, each computed by the same blocked loop
-//! with its own packing space. An element of C depends only on its row of
+//! [`set_threads`] lets a large packed product split C into blocks of rows or
+//! of columns, one per thread, each computed by the same blocked loop with its
+//! own packing space. An element of C depends only on its row of
 //! `op(A)`, its column of `op(B)` and the depth blocks (see the module docs of
 //! `blocked`), so every element is computed by the same operations in the same
 //! order whatever the number of threads: the results are bitwise identical to
@@ -14,6 +14,7 @@
 //! every product stays on the calling thread. If the system cannot start a
 //! thread, its block runs on the calling thread instead.
 
+use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::Form;
@@ -23,9 +24,12 @@ use crate::Scalar;
 /// The most threads a product may use; 1 until [`set_threads`] is called.
 static THREADS: AtomicUsize = AtomicUsize::new(1);
 
-/// Multiply-adds a product needs per thread before it is split: about 40 µs
-/// of f32 work on one AVX-512 core, so that starting a thread (~20 µs) pays.
-pub const PARALLEL_MIN: usize = 1 << 21;
+/// Multiply-adds a product needs per thread before it is split: about 0.3 ms
+/// of f32 work on one AVX-512 core. Starting and joining a thread costs about
+/// 50 µs here, and the second core starts cold: on a 2-vCPU machine two
+/// threads only paid off from products of about 1 ms (measured with
+/// `benches/train_step.rs -- --threads 2`).
+pub const PARALLEL_MIN: usize = 1 << 24;
 
 /// The most threads a product uses, whatever [`set_threads`] says.
 pub const MAX_THREADS: usize = 16;
@@ -72,14 +76,43 @@ pub fn threads() -> usize {
     THREADS.load(Ordering::Relaxed)
 }
 
-/// The number of row blocks for an `m x n x k` product: at most `threads`,
-/// with at least [`PARALLEL_MIN`] multiply-adds and [`ROW_ALIGN`] rows each.
-fn blocks(threads: usize, m: usize, n: usize, k: usize) -> usize {
-    let work = m.saturating_mul(n).saturating_mul(k);
-    threads.min(work / PARALLEL_MIN).min(m / ROW_ALIGN).max(1)
+/// How a product is shared out: by blocks of rows of C (every thread packs
+/// all of B, reads its rows of A in place and writes its rows of C) or by
+/// blocks of columns of C (every thread packs only its columns of B, but
+/// works in a copy of its block of C, which is not contiguous).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Split {
+    /// This many blocks of rows.
+    Rows(usize),
+    /// This many blocks of columns.
+    Columns(usize),
 }
 
-/// [`blocked::gemm`] on row blocks of C, one per thread; `lda` as there.
+/// A block has at least this many columns (a few strips of every kernel).
+const COLUMN_MIN: usize = 32;
+
+/// How an `m x n x k` product is split over at most `threads` threads, with
+/// at least [`PARALLEL_MIN`] multiply-adds per thread; `None` for one thread.
+/// By columns when copying C's blocks (`m·n`, twice when accumulating) costs
+/// less than packing B once more per thread (`n·k`): short, deep products
+/// such as a layer's forward pass on a batch of 128.
+fn split(threads: usize, m: usize, n: usize, k: usize, accumulate: bool) -> Option<Split> {
+    let work = m.saturating_mul(n).saturating_mul(k);
+    let most = threads.min(work / PARALLEL_MIN);
+    let rows = most.min(m / ROW_ALIGN);
+    let columns = most.min(n / COLUMN_MIN);
+    let copies = if accumulate { 2 } else { 1 };
+    if columns >= 2 && (m.saturating_mul(copies) < k || rows < 2) {
+        Some(Split::Columns(columns))
+    } else if rows >= 2 {
+        Some(Split::Rows(rows))
+    } else {
+        None
+    }
+}
+
+/// [`blocked::gemm`] on blocks of C, one per thread, when [`set_threads`]
+/// allows and the product is large; on this thread otherwise.
 pub(super) fn gemm<T: Scalar, K: MicroKernel<T> + Send + Sync>(
     kernel: K,
     form: Form,
@@ -91,14 +124,30 @@ pub(super) fn gemm<T: Scalar, K: MicroKernel<T> + Send + Sync>(
     c: &mut [T],
     accumulate: bool,
 ) {
-    let lda = match form {
-        Form::AtB => m,
-        Form::AB | Form::ABt => k,
-    };
-    let blocks = blocks(threads(), m, n, k);
-    if blocks <= 1 {
-        return blocked::gemm(kernel, form, m, n, k, a, lda, b, c, accumulate);
+    let lda = if form == Form::AtB { m } else { k };
+    let ldb = if form == Form::ABt { k } else { n };
+    match split(threads(), m, n, k, accumulate) {
+        None => blocked::gemm(kernel, form, m, n, k, a, lda, b, ldb, c, accumulate),
+        Some(Split::Rows(blocks)) => by_rows(kernel, form, m, n, k, a, lda, b, ldb, c, accumulate, blocks),
+        Some(Split::Columns(blocks)) => by_columns(kernel, form, m, n, k, a, lda, b, ldb, c, accumulate, blocks),
     }
+}
+
+/// [`Split::Rows`]: each thread writes its rows of C in place.
+fn by_rows<T: Scalar, K: MicroKernel<T> + Send + Sync>(
+    kernel: K,
+    form: Form,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[T],
+    lda: usize,
+    b: &[T],
+    ldb: usize,
+    c: &mut [T],
+    accumulate: bool,
+    blocks: usize,
+) {
     // Whole tiles per block, spread evenly (the bits do not depend on where
     // the blocks end, only the balance does).
     let rows = m.div_ceil(K::MR).div_ceil(blocks) * K::MR;
@@ -113,11 +162,8 @@ pub(super) fn gemm<T: Scalar, K: MicroKernel<T> + Send + Sync>(
     let run = |slot: &mut Option<(usize, &mut [T])>| {
         if let Some((first_row, block)) = slot.take() {
             // Row i of op(A) starts at a[i·lda] (AB, ABt) or at a[i] (AtB).
-            let a_block = match form {
-                Form::AtB => &a[first_row..],
-                Form::AB | Form::ABt => &a[first_row * lda..],
-            };
-            blocked::gemm(kernel, form, block.len() / n, n, k, a_block, lda, b, block, accumulate);
+            let a_block = if form == Form::AtB { &a[first_row..] } else { &a[first_row * lda..] };
+            blocked::gemm(kernel, form, block.len() / n, n, k, a_block, lda, b, ldb, block, accumulate);
         }
     };
     std::thread::scope(|scope| {
@@ -134,22 +180,91 @@ pub(super) fn gemm<T: Scalar, K: MicroKernel<T> + Send + Sync>(
     }
 }
 
+/// [`Split::Columns`]: each thread computes its block of columns of C in a
+/// copy (holding C's values when accumulating, so that every element sees the
+/// same additions in the same order as in place), which is then copied back.
+fn by_columns<T: Scalar, K: MicroKernel<T> + Send + Sync>(
+    kernel: K,
+    form: Form,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[T],
+    lda: usize,
+    b: &[T],
+    ldb: usize,
+    c: &mut [T],
+    accumulate: bool,
+    blocks: usize,
+) {
+    let width = n.div_ceil(K::NR).div_ceil(blocks) * K::NR;
+    let count = n.div_ceil(width);
+    debug_assert!(count <= blocks);
+    let span = |index: usize| (index * width, width.min(n - index * width));
+    let c_in: &[T] = c;
+    let compute = |index: usize| -> Vec<T> {
+        let (j0, cols) = span(index);
+        let mut block = Vec::with_capacity(m * cols);
+        if accumulate {
+            for row in c_in.chunks_exact(n) {
+                block.extend_from_slice(&row[j0..j0 + cols]);
+            }
+        } else {
+            block.resize(m * cols, T::zero());
+        }
+        // Column j of op(B) starts at b[j] (AB, AtB) or at b[j·ldb] (ABt).
+        let b_block = if form == Form::ABt { &b[j0 * ldb..] } else { &b[j0..] };
+        blocked::gemm(kernel, form, m, cols, k, a, lda, b_block, ldb, &mut block, accumulate);
+        block
+    };
+    let mut results: [Option<Vec<T>>; MAX_THREADS] = [const { None }; MAX_THREADS];
+    std::thread::scope(|scope| {
+        let compute = &compute;
+        let mut handles: [Option<std::thread::ScopedJoinHandle<'_, Vec<T>>>; MAX_THREADS] =
+            [const { None }; MAX_THREADS];
+        for (index, handle) in handles.iter_mut().enumerate().take(count).skip(1) {
+            *handle = std::thread::Builder::new().spawn_scoped(scope, move || compute(index)).ok();
+        }
+        results[0] = Some(compute(0));
+        for (index, handle) in handles.iter_mut().enumerate().take(count).skip(1) {
+            results[index] = Some(match handle.take() {
+                Some(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                // The thread did not start: compute the block here.
+                None => compute(index),
+            });
+        }
+    });
+    for (index, block) in results.iter().enumerate().take(count) {
+        let (j0, cols) = span(index);
+        if let Some(block) = block {
+            for (c_row, block_row) in c.chunks_exact_mut(n).zip(block.chunks_exact(cols)) {
+                c_row[j0..j0 + cols].copy_from_slice(block_row);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn only_large_products_with_enough_rows_are_split() {
-        // MNIST-shaped layer products split in two; the sine network's do not.
-        assert_eq!(blocks(2, 128, 256, 784), 2);
-        assert_eq!(blocks(2, 256, 784, 128), 2);
-        assert_eq!(blocks(2, 200, 32, 32), 1);
-        // One thread, too little work per thread, too few rows.
-        assert_eq!(blocks(1, 1024, 1024, 1024), 1);
-        assert_eq!(blocks(4, 128, 128, 256), 2);
-        assert_eq!(blocks(16, 47, 100_000, 100_000), 1);
-        assert_eq!(blocks(16, 1 << 12, 1 << 12, 1 << 12), 16);
+    fn only_large_products_are_split_and_the_cheaper_way() {
+        // Short and deep: by columns; as deep as tall when accumulating: by rows.
+        assert_eq!(split(2, 256, 1024, 1024, false), Some(Split::Columns(2)));
+        assert_eq!(split(2, 1024, 1024, 256, true), Some(Split::Rows(2)));
+        assert_eq!(split(2, 1024, 1024, 1024, true), Some(Split::Rows(2)));
+        // The MNIST-shaped layer products (batch 128) and the sine network's
+        // stay on one thread, as does everything with one thread.
+        assert_eq!(split(2, 128, 256, 784, false), None);
+        assert_eq!(split(2, 200, 32, 32, false), None);
+        assert_eq!(split(1, 1024, 1024, 1024, false), None);
+        assert_eq!(split(4, 512, 512, 512, false), Some(Split::Rows(4)));
+        // Too few rows for a row split: by columns; too few of both: none.
+        assert_eq!(split(16, 47, 100_000, 100_000, true), Some(Split::Columns(16)));
+        assert_eq!(split(16, 47, 40, 1 << 40, false), None);
+        assert_eq!(split(16, 1 << 12, 1 << 12, 1 << 12, true), Some(Split::Rows(16)));
         // No overflow for absurd shapes.
-        assert_eq!(blocks(2, usize::MAX, usize::MAX, usize::MAX), 2);
+        assert_eq!(split(2, usize::MAX, usize::MAX, usize::MAX, false), Some(Split::Rows(2)));
     }
 }
