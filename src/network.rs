@@ -361,17 +361,29 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
         if x.cols() != self.inputs() {
             return Err(Error::ShapeMismatch { op: "predict", expected: (x.rows(), self.inputs()), found: x.shape() });
         }
-        let mut input = x.clone();
-        let mut pre = Matrix::zeros(0, 0);
-        let mut out = Matrix::zeros(0, 0);
-        for index in 0..self.depth() {
+        // Two allocations: the result, and one scratch buffer for the
+        // pre-activations and two layers' outputs in turn.
+        let (rows, depth) = (x.rows(), self.depth());
+        let widest = (0..depth).map(|index| self.layers.layer(index).outputs()).max().unwrap_or(0);
+        let size = rows.checked_mul(widest).filter(|size| size.checked_mul(3).is_some());
+        let Some(size) = size else { return Err(Error::DataLength { rows, cols: widest, len: x.len() }) };
+        let mut scratch = alloc::vec![T::zero(); 3 * size];
+        let (pre, rest) = scratch.split_at_mut(size);
+        let (even, odd) = rest.split_at_mut(size);
+        let mut result = Matrix::zeros(rows, self.outputs());
+        for index in 0..depth {
             let layer = self.layers.layer(index);
-            pre.reshape_for(x.rows(), layer.outputs());
-            out.reshape_for(x.rows(), layer.outputs());
-            layer.forward_batch(input.as_slice(), pre.as_mut_slice(), out.as_mut_slice());
-            core::mem::swap(&mut input, &mut out);
+            let (len, previous) = (rows * layer.outputs(), rows * layer.inputs());
+            // Layer i reads layer i-1's output and writes into the other buffer.
+            let (from, to): (&[T], &mut [T]) = match (index, index % 2) {
+                (0, _) => (x.as_slice(), even),
+                (_, 0) => (&odd[..previous], even),
+                _ => (&even[..previous], odd),
+            };
+            let to = if index + 1 == depth { result.as_mut_slice() } else { &mut to[..len] };
+            layer.forward_batch(from, &mut pre[..len], to);
         }
-        Ok(input)
+        Ok(result)
     }
 
     /// All parameters flattened: for each layer its weights (row-major), then its bias.

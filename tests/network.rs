@@ -286,3 +286,24 @@ fn a_gradient_check_that_fails_part_way_leaves_the_network_as_it_was() {
         assert!(!net.wants_input_grad());
     }
 }
+
+#[test]
+fn predict_gives_the_bits_of_forward_for_every_depth_and_batch() {
+    let mut rng = Rng::new(11);
+    for widths in [&[3, 2][..], &[3, 5, 2], &[4, 7, 1, 6], &[2, 9, 3, 8, 1], &[1, 1]] {
+        let mut net =
+            DynMlp::<f64>::from_widths(widths, Act::Tanh, Act::Identity, Init::TorchDefault, &mut rng).unwrap();
+        for rows in [0, 1, 3, 17] {
+            let x = Matrix::from_fn(rows, widths[0], |i, j| (i as f64 * 0.7 - j as f64 * 0.3).sin());
+            let predicted = net.predict(&x).unwrap();
+            assert_eq!(predicted.shape(), (rows, widths[widths.len() - 1]));
+            if rows == 0 {
+                // forward refuses an empty batch; predict returns an empty result.
+                continue;
+            }
+            let forward = net.try_forward(&x).unwrap().clone();
+            let bits = |m: &Matrix<f64>| m.as_slice().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&predicted), bits(&forward), "{widths:?} x {rows}");
+        }
+    }
+}
