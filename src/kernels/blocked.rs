@@ -31,7 +31,7 @@
 //! works and training steps stay allocation-free), 64-byte aligned, in size
 //! classes so that small products do not pay for zeroing the largest buffer.
 
-use super::Form;
+use super::{Form, Product};
 use crate::Scalar;
 
 /// A register-tiled micro-kernel for element type `T`.
@@ -109,27 +109,10 @@ fn depth_block(k: usize, kc_max: usize) -> usize {
     k.div_ceil(k.div_ceil(kc_max))
 }
 
-/// `C (+)= op(A)·op(B)` with `kernel`; lengths are checked by the caller.
-///
-/// `lda` and `ldb` are the distances between stored rows of A and B: for A
-/// `k` ([`Form::AB`], [`Form::ABt`]) or `m` ([`Form::AtB`]), for B `n`
-/// ([`Form::AB`], [`Form::AtB`]) or `k` ([`Form::ABt`]), or more when the
-/// operand starts inside a wider matrix (a block of rows of `op(A)` or of
-/// columns of `op(B)`, for the threads of [`super::threads`]). C is always
-/// `m x n`, contiguous.
-pub(crate) fn gemm<T: Scalar, K: MicroKernel<T>>(
-    kernel: K,
-    form: Form,
-    m: usize,
-    n: usize,
-    k: usize,
-    a: &[T],
-    lda: usize,
-    b: &[T],
-    ldb: usize,
-    c: &mut [T],
-    accumulate: bool,
-) {
+/// `C (+)= op(A)·op(B)` with `kernel` for `product`; `c` holds `m x n`
+/// values (checked by the caller).
+pub(crate) fn gemm<T: Scalar, K: MicroKernel<T>>(kernel: K, product: Product<'_, T>, c: &mut [T]) {
+    let Product { m, n, k, accumulate, .. } = product;
     if m == 0 || n == 0 {
         return;
     }
@@ -149,7 +132,7 @@ pub(crate) fn gemm<T: Scalar, K: MicroKernel<T>>(
     };
     let kc = depth_block(k, K::KC);
     let needed = kc * K::NR + K::MR * K::NR + K::MR * kc;
-    let mut run = |space: &mut [T]| run(kernel, form, m, n, k, a, lda, b, ldb, c, accumulate, space);
+    let mut run = |space: &mut [T]| run(kernel, product, c, space);
     // Each class is a separate stack array (LLVM gives them one slot, the size
     // of the largest), so a product only zeroes the class it uses.
     if needed <= SPACE_CLASSES[0] {
@@ -168,20 +151,8 @@ pub(crate) fn gemm<T: Scalar, K: MicroKernel<T>>(
 /// The loop nest, with `space` for one B panel, one edge tile and one A panel
 /// (for a partial last panel of A: full panels are read in place).
 #[inline(never)]
-fn run<T: Scalar, K: MicroKernel<T>>(
-    kernel: K,
-    form: Form,
-    m: usize,
-    n: usize,
-    k: usize,
-    a: &[T],
-    lda: usize,
-    b: &[T],
-    ldb: usize,
-    c: &mut [T],
-    accumulate: bool,
-    space: &mut [T],
-) {
+fn run<T: Scalar, K: MicroKernel<T>>(kernel: K, product: Product<'_, T>, c: &mut [T], space: &mut [T]) {
+    let Product { form, m, n, k, a, lda, b, ldb, accumulate } = product;
     let (mr, nr) = (K::MR, K::NR);
     let kc_max = depth_block(k, K::KC);
     let (b_space, rest) = space.split_at_mut(kc_max * nr);

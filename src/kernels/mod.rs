@@ -32,6 +32,7 @@
 
 mod blocked;
 mod portable;
+mod product;
 pub mod reference;
 #[cfg(target_arch = "x86_64")]
 mod simd;
@@ -43,6 +44,7 @@ use core::fmt;
 use core::ops::Mul;
 
 use crate::Scalar;
+use product::Product;
 #[cfg(feature = "std")]
 pub use threads::{MAX_THREADS, PARALLEL_MIN, set_threads, threads};
 
@@ -247,7 +249,7 @@ pub fn path_for<T: Scalar>(form: Form, m: usize, n: usize, k: usize) -> Path {
 /// Panics if a slice's length does not equal its shape's size (see [`Form`]).
 pub fn gemm<T: Scalar>(form: Form, m: usize, n: usize, k: usize, a: &[T], b: &[T], c: &mut [T], accumulate: bool) {
     check_lengths(form, m, n, k, a.len(), b.len(), c.len());
-    run(path_for::<T>(form, m, n, k), form, m, n, k, a, b, c, accumulate);
+    run(path_for::<T>(form, m, n, k), Product::new(form, m, n, k, a, b, accumulate), c);
 }
 
 /// [`gemm`] on the given path, whatever the shape: for tests, benchmarks, and
@@ -280,33 +282,25 @@ pub fn gemm_with<T: Scalar>(
 ) {
     assert!(path.is_available(), "gemm_with: the {path} path is not available on this CPU");
     check_lengths(form, m, n, k, a.len(), b.len(), c.len());
-    run(path, form, m, n, k, a, b, c, accumulate);
+    run(path, Product::new(form, m, n, k, a, b, accumulate), c);
 }
 
+/// `product` on `path` into `c` (lengths checked).
 #[inline]
-fn run<T: Scalar>(
-    path: Path,
-    form: Form,
-    m: usize,
-    n: usize,
-    k: usize,
-    a: &[T],
-    b: &[T],
-    c: &mut [T],
-    accumulate: bool,
-) {
+fn run<T: Scalar>(path: Path, product: Product<'_, T>, c: &mut [T]) {
+    let Product { form, m, n, k, a, b, accumulate, .. } = product;
     match path {
         // The plain loops give the same bits for every vector width.
         Path::Simple => {
             let work = m.saturating_mul(n).saturating_mul(k) / CHEAP;
             if work < WIDE_MIN {
-                simple::gemm_baseline(form, m, n, k, a, b, c, accumulate);
+                simple::gemm_baseline(product, c);
             } else {
                 compiled_for(
                     best_packed(),
                     work,
                     #[inline(always)]
-                    || simple::gemm(form, m, n, k, a, b, c, accumulate),
+                    || simple::gemm(product, c),
                 );
             }
         }
@@ -329,18 +323,19 @@ macro_rules! packed_gemm {
             c: &mut [$elem],
             accumulate: bool,
         ) {
+            let product = Product::new(form, m, n, k, a, b, accumulate);
             match path {
                 #[cfg(target_arch = "x86_64")]
                 Path::Avx512 => match simd::Avx512::detect() {
-                    Some(kernel) => blocked_gemm(kernel, form, m, n, k, a, b, c, accumulate),
+                    Some(kernel) => blocked_gemm(kernel, product, c),
                     None => unreachable!("the avx512 path was checked to be available"),
                 },
                 #[cfg(target_arch = "x86_64")]
                 Path::Avx2 => match simd::Avx2::detect() {
-                    Some(kernel) => blocked_gemm(kernel, form, m, n, k, a, b, c, accumulate),
+                    Some(kernel) => blocked_gemm(kernel, product, c),
                     None => unreachable!("the avx2 path was checked to be available"),
                 },
-                _ => blocked_gemm(portable::Portable, form, m, n, k, a, b, c, accumulate),
+                _ => blocked_gemm(portable::Portable, product, c),
             }
         }
     };
@@ -350,25 +345,11 @@ macro_rules! packed_gemm {
 /// when [`set_threads`] allows and the product is large (`std`), else on this
 /// thread.
 #[inline]
-fn blocked_gemm<T: Scalar, K: blocked::MicroKernel<T> + Send + Sync>(
-    kernel: K,
-    form: Form,
-    m: usize,
-    n: usize,
-    k: usize,
-    a: &[T],
-    b: &[T],
-    c: &mut [T],
-    accumulate: bool,
-) {
+fn blocked_gemm<T: Scalar, K: blocked::MicroKernel<T> + Send + Sync>(kernel: K, product: Product<'_, T>, c: &mut [T]) {
     #[cfg(feature = "std")]
-    threads::gemm(kernel, form, m, n, k, a, b, c, accumulate);
+    threads::gemm(kernel, product, c);
     #[cfg(not(feature = "std"))]
-    {
-        let lda = if form == Form::AtB { m } else { k };
-        let ldb = if form == Form::ABt { k } else { n };
-        blocked::gemm(kernel, form, m, n, k, a, lda, b, ldb, c, accumulate);
-    }
+    blocked::gemm(kernel, product, c);
 }
 
 packed_gemm!(packed_gemm_f32, f32);
@@ -595,8 +576,10 @@ mod tests {
                 let b32: Vec<f32> = b.iter().map(|&v| v as f32).collect();
                 let run = |path: Path| {
                     let (mut c, mut c32) = (filled(m * n, 3), alloc::vec![0.5f32; m * n]);
-                    compiled_for(path, usize::MAX, || simple::gemm(form, m, n, k, &a, &b, &mut c, true));
-                    compiled_for(path, usize::MAX, || simple::gemm(form, m, n, k, &a32, &b32, &mut c32, true));
+                    compiled_for(path, usize::MAX, || simple::gemm(Product::new(form, m, n, k, &a, &b, true), &mut c));
+                    compiled_for(path, usize::MAX, || {
+                        simple::gemm(Product::new(form, m, n, k, &a32, &b32, true), &mut c32)
+                    });
                     let bits: Vec<u64> = c.iter().map(|v| v.to_bits()).collect();
                     let bits32: Vec<u32> = c32.iter().map(|v| v.to_bits()).collect();
                     (bits, bits32)

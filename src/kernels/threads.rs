@@ -17,7 +17,7 @@
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use super::Form;
+use super::Product;
 use super::blocked::{self, MicroKernel};
 use crate::Scalar;
 
@@ -113,41 +113,18 @@ fn split(threads: usize, m: usize, n: usize, k: usize, accumulate: bool) -> Opti
 
 /// [`blocked::gemm`] on blocks of C, one per thread, when [`set_threads`]
 /// allows and the product is large; on this thread otherwise.
-pub(super) fn gemm<T: Scalar, K: MicroKernel<T> + Send + Sync>(
-    kernel: K,
-    form: Form,
-    m: usize,
-    n: usize,
-    k: usize,
-    a: &[T],
-    b: &[T],
-    c: &mut [T],
-    accumulate: bool,
-) {
-    let lda = if form == Form::AtB { m } else { k };
-    let ldb = if form == Form::ABt { k } else { n };
+pub(super) fn gemm<T: Scalar, K: MicroKernel<T> + Send + Sync>(kernel: K, product: Product<'_, T>, c: &mut [T]) {
+    let Product { m, n, k, accumulate, .. } = product;
     match split(threads(), m, n, k, accumulate) {
-        None => blocked::gemm(kernel, form, m, n, k, a, lda, b, ldb, c, accumulate),
-        Some(Split::Rows(blocks)) => by_rows(kernel, form, m, n, k, a, lda, b, ldb, c, accumulate, blocks),
-        Some(Split::Columns(blocks)) => by_columns(kernel, form, m, n, k, a, lda, b, ldb, c, accumulate, blocks),
+        None => blocked::gemm(kernel, product, c),
+        Some(Split::Rows(blocks)) => by_rows(kernel, product, c, blocks),
+        Some(Split::Columns(blocks)) => by_columns(kernel, product, c, blocks),
     }
 }
 
 /// [`Split::Rows`]: each thread writes its rows of C in place.
-fn by_rows<T: Scalar, K: MicroKernel<T> + Send + Sync>(
-    kernel: K,
-    form: Form,
-    m: usize,
-    n: usize,
-    k: usize,
-    a: &[T],
-    lda: usize,
-    b: &[T],
-    ldb: usize,
-    c: &mut [T],
-    accumulate: bool,
-    blocks: usize,
-) {
+fn by_rows<T: Scalar, K: MicroKernel<T> + Send + Sync>(kernel: K, product: Product<'_, T>, c: &mut [T], blocks: usize) {
+    let (m, n) = (product.m, product.n);
     // Whole tiles per block, spread evenly (the bits do not depend on where
     // the blocks end, only the balance does).
     let rows = m.div_ceil(K::MR).div_ceil(blocks) * K::MR;
@@ -161,9 +138,7 @@ fn by_rows<T: Scalar, K: MicroKernel<T> + Send + Sync>(
     }
     let run = |slot: &mut Option<(usize, &mut [T])>| {
         if let Some((first_row, block)) = slot.take() {
-            // Row i of op(A) starts at a[i·lda] (AB, ABt) or at a[i] (AtB).
-            let a_block = if form == Form::AtB { &a[first_row..] } else { &a[first_row * lda..] };
-            blocked::gemm(kernel, form, block.len() / n, n, k, a_block, lda, b, ldb, block, accumulate);
+            blocked::gemm(kernel, product.rows(first_row, block.len() / n), block);
         }
     };
     std::thread::scope(|scope| {
@@ -185,18 +160,11 @@ fn by_rows<T: Scalar, K: MicroKernel<T> + Send + Sync>(
 /// same additions in the same order as in place), which is then copied back.
 fn by_columns<T: Scalar, K: MicroKernel<T> + Send + Sync>(
     kernel: K,
-    form: Form,
-    m: usize,
-    n: usize,
-    k: usize,
-    a: &[T],
-    lda: usize,
-    b: &[T],
-    ldb: usize,
+    product: Product<'_, T>,
     c: &mut [T],
-    accumulate: bool,
     blocks: usize,
 ) {
+    let (m, n) = (product.m, product.n);
     let width = n.div_ceil(K::NR).div_ceil(blocks) * K::NR;
     let count = n.div_ceil(width);
     debug_assert!(count <= blocks);
@@ -205,16 +173,14 @@ fn by_columns<T: Scalar, K: MicroKernel<T> + Send + Sync>(
     let compute = |index: usize| -> Vec<T> {
         let (j0, cols) = span(index);
         let mut block = Vec::with_capacity(m * cols);
-        if accumulate {
+        if product.accumulate {
             for row in c_in.chunks_exact(n) {
                 block.extend_from_slice(&row[j0..j0 + cols]);
             }
         } else {
             block.resize(m * cols, T::zero());
         }
-        // Column j of op(B) starts at b[j] (AB, AtB) or at b[j·ldb] (ABt).
-        let b_block = if form == Form::ABt { &b[j0 * ldb..] } else { &b[j0..] };
-        blocked::gemm(kernel, form, m, cols, k, a, lda, b_block, ldb, &mut block, accumulate);
+        blocked::gemm(kernel, product.columns(j0, cols), &mut block);
         block
     };
     let mut results: [Option<Vec<T>>; MAX_THREADS] = [const { None }; MAX_THREADS];
