@@ -249,7 +249,7 @@ pub fn path_for<T: Scalar>(form: Form, m: usize, n: usize, k: usize) -> Path {
 /// Panics if a slice's length does not equal its shape's size (see [`Form`]).
 pub fn gemm<T: Scalar>(form: Form, m: usize, n: usize, k: usize, a: &[T], b: &[T], c: &mut [T], accumulate: bool) {
     check_lengths(form, m, n, k, a.len(), b.len(), c.len());
-    run(path_for::<T>(form, m, n, k), Product::new(form, m, n, k, a, b, accumulate), c);
+    run(path_for::<T>(form, m, n, k), form, m, n, k, a, b, c, accumulate);
 }
 
 /// [`gemm`] on the given path, whatever the shape: for tests, benchmarks, and
@@ -282,25 +282,36 @@ pub fn gemm_with<T: Scalar>(
 ) {
     assert!(path.is_available(), "gemm_with: the {path} path is not available on this CPU");
     check_lengths(form, m, n, k, a.len(), b.len(), c.len());
-    run(path, Product::new(form, m, n, k, a, b, accumulate), c);
+    run(path, form, m, n, k, a, b, c, accumulate);
 }
 
-/// `product` on `path` into `c` (lengths checked).
+/// The product on `path` (lengths checked). Plain arguments rather than a
+/// [`Product`]: this is the path of the tiniest products, where passing the
+/// struct through the calls cost about 10% of a one-sample inference.
 #[inline]
-fn run<T: Scalar>(path: Path, product: Product<'_, T>, c: &mut [T]) {
-    let Product { form, m, n, k, a, b, accumulate, .. } = product;
+fn run<T: Scalar>(
+    path: Path,
+    form: Form,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    accumulate: bool,
+) {
     match path {
         // The plain loops give the same bits for every vector width.
         Path::Simple => {
             let work = m.saturating_mul(n).saturating_mul(k) / CHEAP;
             if work < WIDE_MIN {
-                simple::gemm_baseline(product, c);
+                simple::gemm_baseline(form, m, n, k, a, b, c, accumulate);
             } else {
                 compiled_for(
                     best_packed(),
                     work,
                     #[inline(always)]
-                    || simple::gemm(product, c),
+                    || simple::gemm(form, m, n, k, a, b, c, accumulate),
                 );
             }
         }
@@ -576,10 +587,8 @@ mod tests {
                 let b32: Vec<f32> = b.iter().map(|&v| v as f32).collect();
                 let run = |path: Path| {
                     let (mut c, mut c32) = (filled(m * n, 3), alloc::vec![0.5f32; m * n]);
-                    compiled_for(path, usize::MAX, || simple::gemm(Product::new(form, m, n, k, &a, &b, true), &mut c));
-                    compiled_for(path, usize::MAX, || {
-                        simple::gemm(Product::new(form, m, n, k, &a32, &b32, true), &mut c32)
-                    });
+                    compiled_for(path, usize::MAX, || simple::gemm(form, m, n, k, &a, &b, &mut c, true));
+                    compiled_for(path, usize::MAX, || simple::gemm(form, m, n, k, &a32, &b32, &mut c32, true));
                     let bits: Vec<u64> = c.iter().map(|v| v.to_bits()).collect();
                     let bits32: Vec<u32> = c32.iter().map(|v| v.to_bits()).collect();
                     (bits, bits32)

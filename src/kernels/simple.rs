@@ -7,16 +7,21 @@
 //! or dot products with eight fixed partial sums), so the results are the same
 //! bits on every target, whatever vector width the compiler picks.
 
-use super::{Form, Product};
+use super::Form;
 use crate::Scalar;
 
-/// `C (+)= op(A)·op(B)` for a product of whole operands; lengths are checked
-/// by the caller.
+/// `C (+)= op(A)·op(B)`; lengths are checked by the caller.
 #[inline(always)]
-pub(super) fn gemm<T: Scalar>(product: Product<'_, T>, c: &mut [T]) {
-    let Product { form, m, n, k, a, b, accumulate, .. } = product;
-    let whole = Product::new(form, m, n, k, a, b, accumulate);
-    debug_assert!((product.lda, product.ldb) == (whole.lda, whole.ldb), "the plain loops read whole operands");
+pub(super) fn gemm<T: Scalar>(
+    form: Form,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    accumulate: bool,
+) {
     if !accumulate {
         c.fill(T::zero());
     }
@@ -41,8 +46,17 @@ pub(super) fn gemm<T: Scalar>(product: Product<'_, T>, c: &mut [T]) {
 /// wrappers and the caller stays small enough for the optimiser to inline the
 /// rest.
 #[inline(never)]
-pub(super) fn gemm_baseline<T: Scalar>(product: Product<'_, T>, c: &mut [T]) {
-    gemm(product, c);
+pub(super) fn gemm_baseline<T: Scalar>(
+    form: Form,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    accumulate: bool,
+) {
+    gemm(form, m, n, k, a, b, c, accumulate);
 }
 
 /// `C += op(A)·op(B)` for non-empty shapes.
