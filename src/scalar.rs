@@ -73,37 +73,28 @@ pub(crate) mod sealed {
         );
     }
 
-    impl Sealed for f32 {
-        #[inline]
-        fn packed_gemm(
-            path: Path,
-            form: Form,
-            m: usize,
-            n: usize,
-            k: usize,
-            a: &[f32],
-            b: &[f32],
-            c: &mut [f32],
-            accumulate: bool,
-        ) {
-            crate::kernels::packed_gemm_f32(path, form, m, n, k, a, b, c, accumulate);
-        }
+    /// The hooks of one element type: its packed product.
+    macro_rules! sealed {
+        ($elem:ty, $packed_gemm:ident) => {
+            impl Sealed for $elem {
+                #[inline]
+                fn packed_gemm(
+                    path: Path,
+                    form: Form,
+                    m: usize,
+                    n: usize,
+                    k: usize,
+                    a: &[$elem],
+                    b: &[$elem],
+                    c: &mut [$elem],
+                    accumulate: bool,
+                ) {
+                    crate::kernels::$packed_gemm(path, form, m, n, k, a, b, c, accumulate);
+                }
+            }
+        };
     }
 
-    impl Sealed for f64 {
-        #[inline]
-        fn packed_gemm(
-            path: Path,
-            form: Form,
-            m: usize,
-            n: usize,
-            k: usize,
-            a: &[f64],
-            b: &[f64],
-            c: &mut [f64],
-            accumulate: bool,
-        ) {
-            crate::kernels::packed_gemm_f64(path, form, m, n, k, a, b, c, accumulate);
-        }
-    }
+    sealed!(f32, packed_gemm_f32);
+    sealed!(f64, packed_gemm_f64);
 }
