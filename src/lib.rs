@@ -70,51 +70,36 @@ mod finite;
 pub mod gradcheck;
 mod init;
 pub mod kernels;
-mod layer_math;
+mod layer;
 mod loss;
 mod rng;
 mod scalar;
 pub mod special;
-mod static_net;
 
-#[cfg(feature = "alloc")]
-mod export;
-#[cfg(feature = "alloc")]
-mod fit;
-#[cfg(feature = "alloc")]
-mod layer;
-#[cfg(feature = "alloc")]
-mod linear;
 #[cfg(feature = "alloc")]
 mod matrix;
 #[cfg(feature = "alloc")]
-mod network;
+mod mlp;
 #[cfg(feature = "alloc")]
 mod optim;
 #[cfg(feature = "alloc")]
 pub mod safetensors;
-#[cfg(feature = "alloc")]
-mod state_dict;
 
 pub use activation::{Act, Activation, Elu, Gelu, Identity, LeakyRelu, Relu, Sigmoid, Silu, Softplus, Tanh};
 pub use error::{Error, Name, Result, Shape};
 pub use finite::{check_finite, first_non_finite};
 pub use init::{FanMode, Init};
+pub use layer::{Predict, StaticLinear};
 pub use loss::{Bce, BceWithLogits, CrossEntropy, CrossEntropyIndex, HalfMse, Huber, L1, Loss, Mse};
 pub use rng::Rng;
 pub use scalar::Scalar;
-pub use static_net::{Predict, StaticLinear};
 
 #[cfg(feature = "alloc")]
-pub use fit::{EpochReport, Fit};
-#[cfg(feature = "alloc")]
-pub use layer::Dense;
-#[cfg(feature = "alloc")]
-pub use linear::Linear;
+pub use layer::{Dense, Layers, Linear};
 #[cfg(feature = "alloc")]
 pub use matrix::Matrix;
 #[cfg(feature = "alloc")]
-pub use network::{DynMlp, Layers, Mlp};
+pub use mlp::{DynMlp, EpochReport, Fit, Mlp};
 #[cfg(feature = "alloc")]
 pub use optim::{
     Adam, AdamConfig, CosineAnnealing, Exponential, Optimizer, Parameters, RmsProp, RmsPropConfig, Schedule, Sgd,

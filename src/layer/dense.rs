@@ -170,7 +170,7 @@ impl<T: Scalar, A: Activation<T> + ?Sized> Dense<T, A> {
     /// # Panics
     /// Panics if the slices' lengths do not fit the layer's widths.
     pub fn forward_batch(&self, x: &[T], pre: &mut [T], out: &mut [T]) {
-        crate::layer_math::dense_forward(self.inputs, &self.weight, &self.bias, &self.activation, x, pre, out);
+        super::math::dense_forward(self.inputs, &self.weight, &self.bias, &self.activation, x, pre, out);
     }
 
     /// Backward pass for a batch. On entry `delta` holds the gradient of the loss
@@ -184,7 +184,7 @@ impl<T: Scalar, A: Activation<T> + ?Sized> Dense<T, A> {
     /// # Panics
     /// Panics if the slices' lengths do not fit the layer's widths.
     pub fn backward_batch(&mut self, x: &[T], pre: &[T], out: &[T], delta: &mut [T], input_grad: Option<&mut [T]>) {
-        let batch = crate::layer_math::batch_of(x.len(), self.inputs, delta.len(), self.outputs);
+        let batch = super::math::batch_of(x.len(), self.inputs, delta.len(), self.outputs);
         self.activation.backward_slice(pre, out, delta);
         if self.grads_are_zero {
             kernels::gemm(Form::AtB, self.outputs, self.inputs, batch, delta, x, &mut self.weight_grad, false);

@@ -25,43 +25,15 @@
 //! # Ok::<(), tinymlp::Error>(())
 //! ```
 
+mod fit;
+mod rust_source;
+mod state_dict;
+
+pub use fit::{EpochReport, Fit};
+
 use alloc::vec::Vec;
 
-use crate::{Activation, Dense, Error, Init, Loss, Matrix, Parameters, Result, Rng, Scalar};
-
-/// An ordered list of dense layers that an [`Mlp`] can run.
-///
-/// Implemented for tuples of 1 to 8 [`Linear`](crate::Linear)s whose widths
-/// chain (checked by the compiler) and for `Vec<Dense<T, A>>` (checked by
-/// [`Mlp::try_new`]).
-pub trait Layers<T: Scalar> {
-    /// Number of layers.
-    fn count(&self) -> usize;
-
-    /// Layer `index`, with its activation behind a trait object.
-    ///
-    /// # Panics
-    /// Panics if `index >= self.count()`.
-    fn layer(&self, index: usize) -> &Dense<T, dyn Activation<T> + '_>;
-
-    /// Layer `index`, mutable.
-    ///
-    /// # Panics
-    /// Panics if `index >= self.count()`.
-    fn layer_mut(&mut self, index: usize) -> &mut Dense<T, dyn Activation<T> + '_>;
-}
-
-impl<T: Scalar, A: Activation<T>> Layers<T> for Vec<Dense<T, A>> {
-    fn count(&self) -> usize {
-        self.len()
-    }
-    fn layer(&self, index: usize) -> &Dense<T, dyn Activation<T> + '_> {
-        &self[index]
-    }
-    fn layer_mut(&mut self, index: usize) -> &mut Dense<T, dyn Activation<T> + '_> {
-        &mut self[index]
-    }
-}
+use crate::{Activation, Dense, Error, Init, Layers, Loss, Matrix, Parameters, Result, Rng, Scalar};
 
 /// A multilayer perceptron with the buffers training needs.
 ///

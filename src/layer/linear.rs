@@ -1,6 +1,7 @@
-//! [`Linear`]: a dense layer whose widths are part of its type, and the tuple
-//! impls of [`Layers`] that make an [`Mlp`](crate::Mlp) of them check at compile
-//! time that each layer's input width is the previous layer's output width.
+//! [`Linear`]: a dense layer whose widths are part of its type. A tuple of them
+//! is an [`Mlp`](crate::Mlp)'s [`Layers`](crate::Layers) (see `chain.rs`), so
+//! the compiler checks that each layer's input width is the previous layer's
+//! output width.
 //!
 //! ```
 //! use tinymlp::{Identity, Linear, Mlp, Rng, Tanh};
@@ -26,7 +27,6 @@
 //! ));
 //! ```
 
-use crate::network::Layers;
 use crate::{Activation, Dense, Error, Identity, Init, Result, Rng, Scalar};
 
 /// A dense layer with `IN` inputs and `OUT` outputs fixed at compile time,
@@ -113,44 +113,3 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation<T>> Linear<T, I
         self.dense
     }
 }
-
-/// Implements [`Layers`] for a tuple of `Linear`s whose consecutive widths share
-/// one const parameter, so a mismatch is a type error.
-macro_rules! tuple_layers {
-    ($count:literal; $($width:ident),+; $(($index:tt, $act:ident, $w_in:ident, $w_out:ident)),+) => {
-        impl<T: Scalar, $($act: Activation<T>,)+ $(const $width: usize,)+> Layers<T>
-            for ($(Linear<T, $w_in, $w_out, $act>,)+)
-        {
-            fn count(&self) -> usize {
-                $count
-            }
-            fn layer(&self, index: usize) -> &Dense<T, dyn Activation<T> + '_> {
-                match index {
-                    $($index => &self.$index.dense,)+
-                    _ => panic!("layer {index} of a {}-layer network", $count),
-                }
-            }
-            fn layer_mut(&mut self, index: usize) -> &mut Dense<T, dyn Activation<T> + '_> {
-                match index {
-                    $($index => &mut self.$index.dense,)+
-                    _ => panic!("layer {index} of a {}-layer network", $count),
-                }
-            }
-        }
-    };
-}
-
-tuple_layers!(1; W0, W1; (0, A0, W0, W1));
-tuple_layers!(2; W0, W1, W2; (0, A0, W0, W1), (1, A1, W1, W2));
-tuple_layers!(3; W0, W1, W2, W3; (0, A0, W0, W1), (1, A1, W1, W2), (2, A2, W2, W3));
-tuple_layers!(4; W0, W1, W2, W3, W4; (0, A0, W0, W1), (1, A1, W1, W2), (2, A2, W2, W3), (3, A3, W3, W4));
-tuple_layers!(5; W0, W1, W2, W3, W4, W5;
-    (0, A0, W0, W1), (1, A1, W1, W2), (2, A2, W2, W3), (3, A3, W3, W4), (4, A4, W4, W5));
-tuple_layers!(6; W0, W1, W2, W3, W4, W5, W6;
-    (0, A0, W0, W1), (1, A1, W1, W2), (2, A2, W2, W3), (3, A3, W3, W4), (4, A4, W4, W5), (5, A5, W5, W6));
-tuple_layers!(7; W0, W1, W2, W3, W4, W5, W6, W7;
-    (0, A0, W0, W1), (1, A1, W1, W2), (2, A2, W2, W3), (3, A3, W3, W4), (4, A4, W4, W5), (5, A5, W5, W6),
-    (6, A6, W6, W7));
-tuple_layers!(8; W0, W1, W2, W3, W4, W5, W6, W7, W8;
-    (0, A0, W0, W1), (1, A1, W1, W2), (2, A2, W2, W3), (3, A3, W3, W4), (4, A4, W4, W5), (5, A5, W5, W6),
-    (6, A6, W6, W7), (7, A7, W7, W8));
