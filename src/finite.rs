@@ -30,7 +30,7 @@ pub fn check_finite<T: Scalar>(what: &str, values: &[T]) -> Result<()> {
 /// As [`check_finite`], with a prepared name.
 pub(crate) fn check_finite_named<T: Scalar>(what: Name, values: &[T]) -> Result<()> {
     match first_non_finite(values) {
-        Some((index, value)) => Err(Error::NonFinite { what, index, value: value.to_f64() }),
+        Some((index, value)) => Err(Error::NonFinite { what, index, value: value.as_f64() }),
         None => Ok(()),
     }
 }

@@ -23,9 +23,10 @@ pub trait Scalar: Float + Debug + Display + Default + Send + Sync + 'static + se
     #[must_use]
     fn from_f64(value: f64) -> Self;
 
-    /// Converts to f64 exactly.
+    /// Converts to f64 exactly. (Named apart from `num_traits::ToPrimitive::to_f64`,
+    /// which returns an `Option` and would be picked instead on a reference.)
     #[must_use]
-    fn to_f64(self) -> f64;
+    fn as_f64(self) -> f64;
 }
 
 impl Scalar for f32 {
@@ -35,7 +36,7 @@ impl Scalar for f32 {
         value as f32
     }
     #[inline(always)]
-    fn to_f64(self) -> f64 {
+    fn as_f64(self) -> f64 {
         f64::from(self)
     }
 }
@@ -47,7 +48,7 @@ impl Scalar for f64 {
         value
     }
     #[inline(always)]
-    fn to_f64(self) -> f64 {
+    fn as_f64(self) -> f64 {
         self
     }
 }

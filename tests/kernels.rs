@@ -20,7 +20,7 @@ fn filled<T: Scalar>(len: usize, seed: u64) -> Vec<T> {
 /// `γ(k+1)` for `T`, doubled (path and reference), with some slack for the
 /// final additions.
 fn rounding_factor<T: Scalar>(k: usize) -> f64 {
-    let unit = Scalar::to_f64(T::epsilon()) / 2.0;
+    let unit = Scalar::as_f64(T::epsilon()) / 2.0;
     let steps = (k + 2) as f64;
     2.0 * steps * unit / (1.0 - steps * unit)
 }
@@ -39,13 +39,13 @@ fn check_shape<T: Scalar>(path: Path, form: Form, m: usize, n: usize, k: usize, 
     reference::gemm(form, m, n, k, &a, &b, &mut expected, accumulate);
 
     // Σ|a·b| (+ |c₀|), in f64 so that the bound itself is not rounded away.
-    let abs = |v: &[T]| v.iter().map(|x| Scalar::to_f64(*x).abs()).collect::<Vec<f64>>();
+    let abs = |v: &[T]| v.iter().map(|x| Scalar::as_f64(*x).abs()).collect::<Vec<f64>>();
     let mut magnitude = if accumulate { abs(&c0) } else { vec![0.0; m * n] };
     reference::gemm(form, m, n, k, &abs(&a), &abs(&b), &mut magnitude, true);
 
     let factor = rounding_factor::<T>(k);
     for (index, ((g, e), mag)) in got.iter().zip(&expected).zip(&magnitude).enumerate() {
-        let error = (Scalar::to_f64(*g) - Scalar::to_f64(*e)).abs();
+        let error = (Scalar::as_f64(*g) - Scalar::as_f64(*e)).abs();
         let bound = factor * mag + f64::from(f32::MIN_POSITIVE);
         assert!(
             error <= bound,
@@ -171,7 +171,7 @@ fn gemm_takes_the_path_path_for_names() {
 }
 
 fn bits<T: Scalar>(values: &[T]) -> Vec<u64> {
-    values.iter().map(|v| Scalar::to_f64(*v).to_bits()).collect()
+    values.iter().map(|v| Scalar::as_f64(*v).to_bits()).collect()
 }
 
 /// Same inputs, same bits: on repeated calls, and when the caller's slices sit

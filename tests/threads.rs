@@ -37,7 +37,7 @@ fn check<T: tinymlp::Scalar>(form: Form, m: usize, n: usize, k: usize) {
                 kernels::set_threads(threads);
                 let mut many = c0.clone();
                 gemm_with(path, form, m, n, k, &a, &b, &mut many, accumulate);
-                let bits = |v: &T| tinymlp::Scalar::to_f64(*v).to_bits();
+                let bits = |v: &T| tinymlp::Scalar::as_f64(*v).to_bits();
                 let same = one.iter().zip(&many).all(|(x, y)| bits(x) == bits(y));
                 assert!(
                     same,

@@ -106,21 +106,21 @@ fn inputs(points: usize) -> Vec<f64> {
 /// Worst `error / allowed` over the inputs, for value and derivative, and where.
 fn worst<T: Scalar>(act: Act, xs: &[f64]) -> [(f64, f64); 2] {
     let (value_ulps, value_slack, derivative_ulps, derivative_slack) = bounds::<T>(act);
-    let epsilon = T::epsilon().to_f64();
+    let epsilon = T::epsilon().as_f64();
     let mut worst = [(0.0, 0.0); 2];
     for &x64 in xs {
         let x = T::from_f64(x64);
-        let x64 = x.to_f64();
+        let x64 = x.as_f64();
         let (y_ref, d_ref, value_scale, derivative_scale) = reference(act, x64);
         let y = act.value(x);
         // Sigmoid's and tanh's derivatives are PyTorch's formulas of the cached
         // output, evaluated in `T`: nothing to compare beyond the value.
         let y_ref_t = T::from_f64(y_ref);
         let d = act.derivative(x, y_ref_t);
-        let d_ref = if matches!(act, Act::Sigmoid | Act::Tanh) { d.to_f64() } else { d_ref };
+        let d_ref = if matches!(act, Act::Sigmoid | Act::Tanh) { d.as_f64() } else { d_ref };
         let checks = [
-            (y.to_f64(), T::from_f64(y_ref).to_f64(), value_ulps, value_slack * value_scale),
-            (d.to_f64(), T::from_f64(d_ref).to_f64(), derivative_ulps, derivative_slack * derivative_scale),
+            (y.as_f64(), T::from_f64(y_ref).as_f64(), value_ulps, value_slack * value_scale),
+            (d.as_f64(), T::from_f64(d_ref).as_f64(), derivative_ulps, derivative_slack * derivative_scale),
         ];
         for (slot, (ours, reference, ulps, slack)) in worst.iter_mut().zip(checks) {
             if ours == reference || (ours.is_nan() && reference.is_nan()) {
@@ -244,5 +244,5 @@ fn slices_match_for<T: Scalar, A: Activation<T>>(act: &A, xs: &[f64]) {
 }
 
 fn same<T: Scalar>(a: T, b: T) -> bool {
-    a.to_f64().to_bits() == b.to_f64().to_bits() || (a.is_nan() && b.is_nan())
+    a.as_f64().to_bits() == b.as_f64().to_bits() || (a.is_nan() && b.is_nan())
 }

@@ -91,7 +91,7 @@ where
     net.set_input_grad(true);
     net.zero_grad();
     net.try_forward(x)?;
-    let loss_value = (net.backward_loss(loss, target)?).to_f64();
+    let loss_value = (net.backward_loss(loss, target)?).as_f64();
     let floor = options.floor * loss_value.abs().max(1.0);
     let baseline = net.piece_signature();
     let input_grad = net.input_grad().cloned().unwrap_or_else(|| Matrix::zeros(0, 0));
@@ -111,10 +111,10 @@ where
             let flat = offset + local;
             let saved = parameters[flat];
             let mut at = |delta: f64, net: &mut Mlp<T, L>| -> Result<(f64, bool)> {
-                parameters[flat] = T::from_f64(saved.to_f64() + delta);
+                parameters[flat] = T::from_f64(saved.as_f64() + delta);
                 net.set_parameters(&parameters)?;
                 net.try_forward(x)?;
-                let value = (net.loss(loss, target)?).to_f64();
+                let value = (net.loss(loss, target)?).as_f64();
                 parameters[flat] = saved;
                 Ok((value, net.piece_signature() == baseline))
             };
@@ -126,7 +126,7 @@ where
                 (Location::Bias { layer: layer_index, index: local - inputs * outputs }, &mut report.biases)
             };
             if same_pieces {
-                into.record(location, gradients[flat].to_f64(), values, floor);
+                into.record(location, gradients[flat].as_f64(), values, floor);
             } else {
                 into.skipped_kinks += 1;
             }
@@ -137,16 +137,16 @@ where
     for index in chosen_indices(x.len(), options) {
         let saved = x.as_slice()[index];
         let mut at = |delta: f64, net: &mut Mlp<T, L>| -> Result<(f64, bool)> {
-            perturbed.as_mut_slice()[index] = T::from_f64(saved.to_f64() + delta);
+            perturbed.as_mut_slice()[index] = T::from_f64(saved.as_f64() + delta);
             net.try_forward(&perturbed)?;
-            let value = (net.loss(loss, target)?).to_f64();
+            let value = (net.loss(loss, target)?).as_f64();
             perturbed.as_mut_slice()[index] = saved;
             Ok((value, net.piece_signature() == baseline))
         };
         let (numeric, same_pieces) = estimate(|d| at(d, net), h)?;
         let location = Location::Input { sample: index / x.cols(), feature: index % x.cols() };
         if same_pieces {
-            report.inputs.record(location, input_grad.as_slice()[index].to_f64(), numeric, floor);
+            report.inputs.record(location, input_grad.as_slice()[index].as_f64(), numeric, floor);
         } else {
             report.inputs.skipped_kinks += 1;
         }

@@ -37,7 +37,7 @@ impl<T: Scalar> Loss<T> for Bce {
                 what: "BCE output",
                 row: index.checked_div(width).unwrap_or(0),
                 col: index.checked_rem(width).unwrap_or(index),
-                value: output[index].to_f64(),
+                value: output[index].as_f64(),
                 expected: "a probability in [0, 1] (use BceWithLogits for logits)",
             }),
             None => Ok(()),
@@ -135,7 +135,7 @@ impl<T: Scalar> Loss<T> for CrossEntropyIndex {
 
     fn validate(&self, _output: &[T], target: &[T], width: usize) -> Result<()> {
         for (row, &class) in target.iter().enumerate() {
-            let value = class.to_f64();
+            let value = class.as_f64();
             if !(value >= 0.0 && value < width as f64 && num_traits::Float::fract(value) == 0.0) {
                 return Err(Error::ClassOutOfRange { row, value, classes: width });
             }
@@ -146,7 +146,7 @@ impl<T: Scalar> Loss<T> for CrossEntropyIndex {
 
 /// A validated class index (see [`CrossEntropyIndex::validate`]).
 fn class_index<T: Scalar>(class: T) -> usize {
-    class.to_f64() as usize
+    class.as_f64() as usize
 }
 
 /// `ln Σ e^x`, shifted by the maximum so that it never overflows.

@@ -174,7 +174,7 @@ impl<'v, T: Scalar> Fit<'v, T> {
                 gather(x, indices, &mut batch_x);
                 gather(y, indices, &mut batch_y);
                 let value = train_step(net, optimizer, loss, &batch_x, &batch_y, (epoch, batch))?;
-                weighted_sum += value.to_f64() * indices.len() as f64;
+                weighted_sum += value.as_f64() * indices.len() as f64;
             }
             let validation_loss = match self.validation {
                 Some((xv, yv)) => {
@@ -245,7 +245,7 @@ where
     let value = net.backward_loss(loss, y)?;
     // The loss is known before the step, so a bad one leaves the weights alone.
     if !value.is_finite() {
-        return Err(Error::NonFiniteLoss { epoch, batch, value: value.to_f64() });
+        return Err(Error::NonFiniteLoss { epoch, batch, value: value.as_f64() });
     }
     // Overflow in backward can give infinite or NaN gradients under a finite
     // loss; stepping on them would spoil every weight they touch.

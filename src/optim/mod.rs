@@ -89,7 +89,7 @@ pub(crate) fn check_gradients<T: Scalar, P: Parameters<T> + ?Sized>(params: &mut
             && let Some((index, value)) = crate::first_non_finite(grads)
         {
             let what = crate::Name::format(format_args!("gradient of parameter tensor {tensor}"));
-            found = Some(Error::NonFinite { what, index, value: value.to_f64() });
+            found = Some(Error::NonFinite { what, index, value: value.as_f64() });
         }
         tensor += 1;
     });

@@ -172,7 +172,7 @@ fn same<T: Scalar, U: Scalar>(value: U) -> T {
     let mut out = T::zero();
     match (&mut out as &mut dyn Any).downcast_mut::<U>() {
         Some(slot) => *slot = value,
-        None => out = T::from_f64(value.to_f64()),
+        None => out = T::from_f64(value.as_f64()),
     }
     out
 }

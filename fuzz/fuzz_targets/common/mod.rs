@@ -83,9 +83,9 @@ impl Dist {
 /// What the targets need beyond [`Scalar`]: bit access for ULP distances and raw patterns.
 pub trait Float2: Scalar + core::fmt::LowerExp {
     const MANTISSA_BITS: u32;
-    /// `Scalar::to_f64` (exact), named apart from `num_traits::ToPrimitive::to_f64`.
+    /// `Scalar::as_f64` (exact), named apart from `num_traits::ToPrimitive::to_f64`.
     fn to64(self) -> f64 {
-        Scalar::to_f64(self)
+        Scalar::as_f64(self)
     }
     /// A finite value with the bit pattern `bits` (truncated to the type's width); the pattern
     /// with its exponent cleared (a subnormal or zero) if `bits` encodes an infinity or NaN.
@@ -126,7 +126,7 @@ pub fn ulps<T: Float2>(a: T, b: T) -> u64 {
 
 /// Unit roundoff of `T`: half its machine epsilon.
 pub fn unit_roundoff<T: Scalar>() -> f64 {
-    Scalar::to_f64(T::epsilon()) / 2.0
+    Scalar::as_f64(T::epsilon()) / 2.0
 }
 
 /// Higham's γ_n = n·u / (1 - n·u): the relative error bound of any summation order of n terms

@@ -65,9 +65,9 @@ macro_rules! generic {
         #[inline(always)]
         pub(crate) fn $name<T: Scalar>($($arg: T),+) -> T {
             if is_f32::<T>() {
-                T::from_f64(f64::from(single::$name($($arg.to_f64() as f32),+)))
+                T::from_f64(f64::from(single::$name($($arg.as_f64() as f32),+)))
             } else {
-                T::from_f64(double::$name($($arg.to_f64()),+))
+                T::from_f64(double::$name($($arg.as_f64()),+))
             }
         }
     )*};
