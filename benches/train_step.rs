@@ -249,7 +249,7 @@ fn train_step<T: Scalar, L: Layers<T>, O: Optimizer<T>>(
 ) -> T {
     net.zero_grad();
     net.forward(x);
-    let loss = net.backward_loss(&HalfMse, y).expect("backward_loss");
+    let loss = net.try_backward_loss(&HalfMse, y).expect("backward_loss");
     opt.step(net).expect("optimizer step");
     loss
 }
@@ -320,7 +320,7 @@ fn time_phases<T: Scalar, L: Layers<T>, O: Optimizer<T>>(
     let zero = measure(plan, || net.zero_grad()).median;
     let mut stats = measure(plan, || {
         net.zero_grad();
-        black_box(net.backward_loss(&HalfMse, y).expect("backward_loss"));
+        black_box(net.try_backward_loss(&HalfMse, y).expect("backward_loss"));
     });
     for t in [&mut stats.median, &mut stats.min, &mut stats.max] {
         *t = (*t - zero).max(0.0);
@@ -405,7 +405,7 @@ fn mnist(report: &mut Report, w: &Workload) {
     }
     let mut rng = Rng::new(4);
     let (x, y) = classification_data::<f32>(w.batch, 784, 10, &mut rng);
-    let sgd = || Sgd::<f32>::new(0.01).expect("sgd");
+    let sgd = || Sgd::<f32>::with_lr(0.01).expect("sgd");
     let tuple = Mlp::new((
         Linear::<f32, 784, 256, Relu>::new(&mut rng),
         Linear::<f32, 256, 128, Relu>::new(&mut rng),
@@ -443,11 +443,11 @@ fn inference(report: &mut Report) {
         // `predict` leaves the training cache alone but allocates its result
         // (and scratch matrices) on every call.
         let stats = measure(plan, || {
-            black_box(tuple.predict(black_box(&x)).expect("predict"));
+            black_box(tuple.try_predict(black_box(&x)).expect("predict"));
         });
         report.time(ID_PREDICT, "tuple", "us", stats);
         let stats = measure(plan, || {
-            black_box(dyn_net.predict(black_box(&x)).expect("predict"));
+            black_box(dyn_net.try_predict(black_box(&x)).expect("predict"));
         });
         report.time(ID_PREDICT, "dyn", "us", stats);
     }

@@ -168,7 +168,7 @@ fn run(options: &Options) -> Result<(), String> {
         &x,
         &classes,
         |report, net| {
-            let acc = net.predict(&x).map_or(0.0, |logits| accuracy(&logits, &classes));
+            let acc = net.try_predict(&x).map_or(0.0, |logits| accuracy(&logits, &classes));
             if report.epoch % 20 == 0 || acc == 1.0 {
                 println!("epoch {:4}  loss {:.4e}  accuracy {:6.2}%", report.epoch, report.train_loss, 100.0 * acc);
             }
@@ -177,7 +177,7 @@ fn run(options: &Options) -> Result<(), String> {
     );
     let history = history.map_err(|e| e.to_string())?;
     let elapsed = start.elapsed();
-    let logits = net.predict(&x).map_err(|e| e.to_string())?;
+    let logits = net.try_predict(&x).map_err(|e| e.to_string())?;
     let acc = accuracy(&logits, &classes);
     println!(
         "\nfinal training accuracy {:.2}% after {} epochs in {:.2} s ({:.1} ms/epoch)",
@@ -203,7 +203,7 @@ fn render(net: &DynMlp<f64>, x: &Matrix<f64>, classes: &Matrix<f64>, title: &str
         let cell = if j == 0 { cx } else { cy };
         lo[j] + (cell as f64 + 0.5) / CELLS as f64 * (hi[j] - lo[j])
     });
-    let logits = net.predict(&grid).map_err(|e| e.to_string())?;
+    let logits = net.try_predict(&grid).map_err(|e| e.to_string())?;
     let mut svg = String::new();
     let side = SIZE + 40.0;
     let _ = writeln!(

@@ -38,7 +38,7 @@ fn run() -> Result<(), String> {
     while loss >= 1e-4 && steps < 10_000 {
         net.zero_grad();
         net.forward(&x);
-        loss = net.backward_loss(&HalfMse, &y).map_err(err)?;
+        loss = net.try_backward_loss(&HalfMse, &y).map_err(err)?;
         if loss >= 1e-4 {
             adam.step(&mut net).map_err(err)?;
             steps += 1;
@@ -59,7 +59,7 @@ fn run() -> Result<(), String> {
     let mut sink = 0.0f32;
     for i in 0..rounds {
         let input = Matrix::column(&[i as f32 / rounds as f32]);
-        sink += net.predict(std::hint::black_box(&input)).map_err(err)?.as_slice()[0];
+        sink += net.try_predict(std::hint::black_box(&input)).map_err(err)?.as_slice()[0];
     }
     let per = start.elapsed().as_secs_f64() / f64::from(rounds) * 1e9;
     println!("host inference through Mlp::predict (allocating): {per:.0} ns per sample (checksum {sink:.3})");

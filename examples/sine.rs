@@ -231,7 +231,7 @@ fn train(net: &mut DynMlp<f64>, config: &Config) -> Result<Outcome, Box<dyn Erro
     loop {
         net.zero_grad();
         net.forward(&x);
-        let loss = net.backward_loss(&HalfMse, &y)?;
+        let loss = net.try_backward_loss(&HalfMse, &y)?;
         if !loss.is_finite() {
             return Err(format!("training diverged: the loss is {loss} after {step} steps (try a smaller --lr)").into());
         }
@@ -267,7 +267,7 @@ fn write_svg(path: &str, net: &DynMlp<f64>, title: &str) -> Result<(), Box<dyn E
     let (w, h) = (right - left, bottom - top);
 
     let xs = linspace(PLOT_POINTS).into_vec();
-    let fit = net.predict(&linspace(PLOT_POINTS))?.into_vec();
+    let fit = net.try_predict(&linspace(PLOT_POINTS))?.into_vec();
     let truth: Vec<f64> = xs.iter().map(|&x| target_fn(x)).collect();
 
     // The y range covers the target and the (sensibly bounded) fit, plus a margin.

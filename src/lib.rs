@@ -22,7 +22,7 @@
 //! for _ in 0..500 {
 //!     net.zero_grad();
 //!     net.forward(&x);
-//!     loss = net.backward_loss(&HalfMse, &y)?;
+//!     loss = net.try_backward_loss(&HalfMse, &y)?;
 //!     adam.step(&mut net)?;
 //! }
 //! assert!(loss < 1e-3);

@@ -16,13 +16,13 @@ fn a_1024_by_1024_layer_trains_saves_and_exports_on_a_2_mib_stack() {
         ));
         let x = Matrix::from_fn(4, 16, |i, j| ((i * 16 + j) as f32 * 0.37).sin());
         let y = Matrix::from_fn(4, 1, |i, _| i as f32 / 4.0);
-        let mut sgd = Sgd::new(1e-3).unwrap();
+        let mut sgd = Sgd::with_lr(1e-3).unwrap();
         net.zero_grad();
         net.forward(&x);
-        let before = net.backward_loss(&HalfMse, &y).unwrap();
+        let before = net.try_backward_loss(&HalfMse, &y).unwrap();
         sgd.step(&mut net).unwrap();
         net.forward(&x);
-        assert!(net.loss(&HalfMse, &y).unwrap() < before);
+        assert!(net.try_loss(&HalfMse, &y).unwrap() < before);
 
         let bytes = net.to_safetensors();
         assert!(bytes.len() > 4 * 1024 * 1024);

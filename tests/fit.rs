@@ -63,7 +63,7 @@ fn manual_step<L: Layers<f64>>(
     let by = Matrix::from_fn(rows.len(), y.cols(), |i, j| y[(rows[i], j)]);
     net.zero_grad();
     net.forward(&bx);
-    let value = net.backward_loss(loss, &by).unwrap();
+    let value = net.try_backward_loss(loss, &by).unwrap();
     // An optimizer refuses NaN or infinite gradients (leaving the weights alone).
     if optimizer.step(net).is_err() {
         return f64::NAN;
@@ -82,7 +82,7 @@ fn fit_reduces_the_loss_of_a_regression() {
     assert!(first > 0.05, "first epoch's loss {first}");
     assert!(last < 1e-3 && last < first / 50.0, "loss went from {first} to {last}");
     net.forward(&x);
-    assert!(net.loss(&HalfMse, &y).unwrap() < 1e-3);
+    assert!(net.try_loss(&HalfMse, &y).unwrap() < 1e-3);
 }
 
 #[test]
@@ -96,7 +96,7 @@ fn fit_learns_xor_with_cross_entropy_on_a_static_network() {
     let (first, last) = (history[0].train_loss, history.last().unwrap().train_loss);
     assert!(first > 0.5, "first epoch's loss {first} (ln 2 = 0.69 for a guess)");
     assert!(last < 0.05, "loss went from {first} to {last}");
-    let logits = net.predict(&x).unwrap();
+    let logits = net.try_predict(&x).unwrap();
     for (row, &class) in logits.iter_rows().zip(&classes) {
         assert_eq!(f64::from(u8::from(row[1] > row[0])), class, "logits {row:?}");
     }
@@ -114,7 +114,7 @@ fn fit_learns_xor_with_bce_with_logits_on_a_dynamic_network() {
     let history = Fit::new(150, 8).seed(11).run(&mut net, &mut adam, loss, &x, &y, keep_going).unwrap();
     let (first, last) = (history[0].train_loss, history.last().unwrap().train_loss);
     assert!(first > 0.5 && last < 0.05, "loss went from {first} to {last}");
-    let logits = net.predict(&x).unwrap();
+    let logits = net.try_predict(&x).unwrap();
     for (&logit, &class) in logits.as_slice().iter().zip(&classes) {
         assert_eq!(f64::from(u8::from(logit > 0.0)), class, "logit {logit}");
     }
@@ -154,7 +154,7 @@ fn a_full_batch_epoch_without_shuffling_is_one_manual_step() {
 fn batches_of_one_without_shuffling_are_manual_steps_in_order() {
     let (x, y) = sine(6);
     let (mut fitted, mut manual) = (regression_net(4), regression_net(4));
-    let (mut sgd_fit, mut sgd_manual) = (Sgd::new(0.05).unwrap(), Sgd::new(0.05).unwrap());
+    let (mut sgd_fit, mut sgd_manual) = (Sgd::with_lr(0.05).unwrap(), Sgd::with_lr(0.05).unwrap());
     Fit::new(2, 1).shuffle(false).run(&mut fitted, &mut sgd_fit, &HalfMse, &x, &y, keep_going).unwrap();
     for _ in 0..2 {
         for row in 0..6 {
@@ -189,7 +189,7 @@ fn shuffled_batches_follow_the_seeded_permutation_and_the_loss_is_weighted_by_ba
 fn break_stops_after_the_epoch_that_returned_it() {
     let (x, y) = sine(8);
     let mut net = regression_net(0);
-    let mut sgd = Sgd::new(0.01).unwrap();
+    let mut sgd = Sgd::with_lr(0.01).unwrap();
     let mut seen = Vec::new();
     let history = Fit::new(100, 4)
         .run(&mut net, &mut sgd, &HalfMse, &x, &y, |report, _| {
@@ -215,7 +215,7 @@ fn the_validation_loss_is_the_loss_on_the_validation_data_after_each_epoch() {
         .validation(&xv, &yv)
         .run(&mut net, &mut adam, &HalfMse, &x, &y, |report, net| {
             // The network handed over is the one after this epoch's last step.
-            let output = net.predict(&xv).unwrap();
+            let output = net.try_predict(&xv).unwrap();
             let expected = HalfMse.value(output.as_slice(), yv.as_slice(), 1);
             assert_eq!(report.validation_loss.map(f64::to_bits), Some(expected.to_bits()));
             assert!(report.elapsed.is_some(), "std has a clock");
@@ -225,7 +225,7 @@ fn the_validation_loss_is_the_loss_on_the_validation_data_after_each_epoch() {
         .unwrap();
     assert_eq!(checked, 4);
     net.forward(&xv);
-    assert_eq!(history[3].validation_loss, Some(net.loss(&HalfMse, &yv).unwrap()));
+    assert_eq!(history[3].validation_loss, Some(net.try_loss(&HalfMse, &yv).unwrap()));
     assert!(history.windows(2).all(|w| w[0].elapsed <= w[1].elapsed));
     let without = Fit::new(1, 5).run(&mut net, &mut adam, &HalfMse, &x, &y, keep_going).unwrap();
     assert_eq!(without[0].validation_loss, None);
@@ -251,7 +251,7 @@ fn a_nan_in_the_data_stops_training_before_the_step_that_would_use_it() {
 fn an_overflowing_learning_rate_stops_training_with_the_last_finite_weights() {
     let (x, y) = sine(6);
     let (mut fitted, mut manual) = (regression_net(8), regression_net(8));
-    let (mut sgd_fit, mut sgd_manual) = (Sgd::new(1e3).unwrap(), Sgd::new(1e3).unwrap());
+    let (mut sgd_fit, mut sgd_manual) = (Sgd::with_lr(1e3).unwrap(), Sgd::with_lr(1e3).unwrap());
     let mut last_epoch_weights = Vec::new();
     let err = Fit::new(1000, 4)
         .shuffle(false)
@@ -306,7 +306,7 @@ fn a_non_finite_gradient_under_a_finite_loss_names_the_parameter_and_changes_no_
     let layer = tinymlp::Dense::from_parameters(1, 1, vec![0.5], vec![0.0], Act::Identity).unwrap();
     let mut net = Mlp::try_new(vec![layer]).unwrap();
     let before = bits(&net);
-    let mut sgd = Sgd::new(0.1).unwrap();
+    let mut sgd = Sgd::with_lr(0.1).unwrap();
     let err = Fit::new(1, 4).shuffle(false).run(&mut net, &mut sgd, &InfiniteGradient, &x, &y, keep_going).unwrap_err();
     // x[0] = -1, so the first weight gradient is -inf (mixed signs in the sum make it NaN).
     let Error::NonFinite { what, index, value } = err else { panic!("expected NonFinite, got {err:?}") };

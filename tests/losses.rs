@@ -141,12 +141,12 @@ fn undefined_inputs_are_errors_naming_the_value() {
             .unwrap();
     let x = Matrix::from_rows(&[[0.5, 1.0], [1.0, -1.0]]).unwrap();
     net.forward(&x);
-    let err = net.backward_loss(&CrossEntropyIndex, &Matrix::column(&[1.0, 3.0])).unwrap_err();
+    let err = net.try_backward_loss(&CrossEntropyIndex, &Matrix::column(&[1.0, 3.0])).unwrap_err();
     assert_eq!(err, Error::ClassOutOfRange { row: 1, value: 3.0, classes: 3 });
     assert_eq!(err.to_string(), "target row 1 holds class 3, but there are 3 classes (0..3)");
-    assert!(net.backward_loss(&CrossEntropyIndex, &Matrix::column(&[0.5, 1.0])).is_err(), "fractional class");
+    assert!(net.try_backward_loss(&CrossEntropyIndex, &Matrix::column(&[0.5, 1.0])).is_err(), "fractional class");
     assert!(net.gradients_to_vec().iter().all(|&g| g == 0.0), "nothing changed");
-    assert!(net.backward_loss(&CrossEntropyIndex, &Matrix::column(&[2.0, 0.0])).is_ok());
+    assert!(net.try_backward_loss(&CrossEntropyIndex, &Matrix::column(&[2.0, 0.0])).is_ok());
     // Identity outputs are not probabilities: BCE refuses them by value.
     let mut probabilities = DynMlp::<f64>::from_widths(
         &[2, 1],
@@ -157,11 +157,11 @@ fn undefined_inputs_are_errors_naming_the_value() {
     )
     .unwrap();
     probabilities.forward(&x);
-    let err = probabilities.backward_loss(&Bce, &Matrix::column(&[1.0, 0.0])).unwrap_err();
+    let err = probabilities.try_backward_loss(&Bce, &Matrix::column(&[1.0, 0.0])).unwrap_err();
     assert_eq!(
         err.to_string(),
         "BCE output at row 0, column 0 is 1.5: expected a probability in [0, 1] (use BceWithLogits for logits)"
     );
-    let err = probabilities.backward_loss(&Huber { delta: -1.0 }, &Matrix::column(&[1.0, 0.0])).unwrap_err();
+    let err = probabilities.try_backward_loss(&Huber { delta: -1.0 }, &Matrix::column(&[1.0, 0.0])).unwrap_err();
     assert_eq!(err.to_string(), "huber delta = -1 is invalid: expected a finite value > 0");
 }

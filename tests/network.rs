@@ -42,7 +42,7 @@ fn forward_matches_a_hand_computation() {
         let expected = (-1.3 * h + 0.4).tanh();
         assert!((out[(i, 0)] - expected).abs() < 1e-15, "{} vs {expected}", out[(i, 0)]);
     }
-    assert_eq!(net.predict(&x).unwrap(), out);
+    assert_eq!(net.try_predict(&x).unwrap(), out);
 }
 
 #[test]
@@ -53,7 +53,7 @@ fn backward_matches_the_hand_derived_gradient_of_half_mse() {
     let x = Matrix::column(&[1.0, 2.0, 3.0]);
     let y = Matrix::column(&[1.0, 1.0, 1.0]);
     net.forward(&x);
-    let loss = net.backward_loss(&HalfMse, &y).unwrap();
+    let loss = net.try_backward_loss(&HalfMse, &y).unwrap();
     let residuals = [1.5, 3.5, 5.5];
     assert_eq!(loss, 0.5 * (1.5f64 * 1.5 + 3.5 * 3.5 + 5.5 * 5.5) / 3.0);
     let dw = (1.5 + 3.5 * 2.0 + 5.5 * 3.0) / 3.0;
@@ -75,7 +75,7 @@ fn backward_with_an_explicit_output_gradient_equals_backward_loss() {
     let x = Matrix::column(&[0.2, 1.2, 0.7]);
     let y = Matrix::column(&[0.3, 0.9, 0.1]);
     a.forward(&x);
-    a.backward_loss(&HalfMse, &y).unwrap();
+    a.try_backward_loss(&HalfMse, &y).unwrap();
     let out = b.forward(&x).clone();
     // HalfMse's gradient, written as it computes it: (o - y) · (1/n).
     let grad = Matrix::from_fn(3, 1, |i, _| (out[(i, 0)] - y[(i, 0)]) * (1.0 / 3.0));
@@ -89,11 +89,11 @@ fn input_gradient_only_when_asked() {
     let x = Matrix::column(&[0.2, 1.2]);
     let y = Matrix::column(&[0.3, 0.9]);
     net.forward(&x);
-    net.backward_loss(&HalfMse, &y).unwrap();
+    net.try_backward_loss(&HalfMse, &y).unwrap();
     assert!(net.input_grad().is_none());
     net.set_input_grad(true);
     net.forward(&x);
-    net.backward_loss(&HalfMse, &y).unwrap();
+    net.try_backward_loss(&HalfMse, &y).unwrap();
     assert_eq!(net.input_grad().unwrap().shape(), (2, 1));
 }
 
@@ -102,7 +102,7 @@ fn errors_name_the_problem_and_change_nothing() {
     let mut net = exercise_net();
     let before = net.parameters_to_vec();
     let y = Matrix::column(&[0.0, 0.0]);
-    assert_eq!(net.backward_loss(&HalfMse, &y), Err(Error::NoForwardPass));
+    assert_eq!(net.try_backward_loss(&HalfMse, &y), Err(Error::NoForwardPass));
     assert_eq!(net.try_backward(&y), Err(Error::NoForwardPass));
 
     let wide = Matrix::<f64>::zeros(2, 3);
@@ -112,12 +112,12 @@ fn errors_name_the_problem_and_change_nothing() {
     assert!(net.output().is_none(), "a failed forward must not leave a half-filled cache");
 
     net.forward(&Matrix::column(&[0.1, 0.2]));
-    let err = net.backward_loss(&HalfMse, &Matrix::column(&[0.0, 0.0, 0.0])).unwrap_err();
+    let err = net.try_backward_loss(&HalfMse, &Matrix::column(&[0.0, 0.0, 0.0])).unwrap_err();
     assert_eq!(err.to_string(), "loss target: expected a 2x1 matrix, got 3x1");
     assert!(net.gradients_to_vec().iter().all(|&g| g == 0.0));
     assert_eq!(net.set_parameters(&[1.0; 3]), Err(Error::ParameterCount { expected: 33, found: 3 }));
     assert_eq!(net.parameters_to_vec(), before);
-    assert!(net.predict(&wide).is_err());
+    assert!(net.try_predict(&wide).is_err());
 }
 
 #[test]
@@ -159,7 +159,7 @@ fn a_six_layer_const_network_trains() {
     for _ in 0..300 {
         net.zero_grad();
         net.forward(&x);
-        last = net.backward_loss(&HalfMse, &y).unwrap();
+        last = net.try_backward_loss(&HalfMse, &y).unwrap();
         first.get_or_insert(last);
         adam.step(&mut net).unwrap();
     }
@@ -178,8 +178,8 @@ fn custom_activation_plugs_into_both_kinds() {
     fixed.forward(&x);
     runtime.forward(&x);
     assert_eq!(fixed.output(), runtime.output());
-    fixed.backward_loss(&HalfMse, &y).unwrap();
-    runtime.backward_loss(&HalfMse, &y).unwrap();
+    fixed.try_backward_loss(&HalfMse, &y).unwrap();
+    runtime.try_backward_loss(&HalfMse, &y).unwrap();
     assert_eq!(fixed.gradients_to_vec(), runtime.gradients_to_vec());
     let report = tinymlp::gradcheck::check_network(&mut runtime, &x, &y, &HalfMse, &Default::default()).unwrap();
     assert!(report.overall().max_relative_error < 1e-6, "{report:?}");
@@ -213,7 +213,7 @@ fn sgd_momentum_nesterov_weight_decay_follow_torch() {
     {
         let mut net = exercise_net();
         let config = SgdConfig { lr: 0.1, momentum, nesterov, weight_decay, ..SgdConfig::default() };
-        let mut sgd = tinymlp::Sgd::with_config(config).unwrap();
+        let mut sgd = tinymlp::Sgd::new(config).unwrap();
         let x = Matrix::column(&[0.2, 1.2]);
         let y = Matrix::column(&[0.3, 0.9]);
         let mut p = net.parameters_to_vec();
@@ -221,7 +221,7 @@ fn sgd_momentum_nesterov_weight_decay_follow_torch() {
         for step in 0..5 {
             net.zero_grad();
             net.forward(&x);
-            net.backward_loss(&HalfMse, &y).unwrap();
+            net.try_backward_loss(&HalfMse, &y).unwrap();
             let grads = net.gradients_to_vec();
             sgd.step(&mut net).unwrap();
             for (i, g) in grads.iter().enumerate() {
@@ -295,7 +295,7 @@ fn predict_gives_the_bits_of_forward_for_every_depth_and_batch() {
             DynMlp::<f64>::from_widths(widths, Act::Tanh, Act::Identity, Init::TorchDefault, &mut rng).unwrap();
         for rows in [0, 1, 3, 17] {
             let x = Matrix::from_fn(rows, widths[0], |i, j| (i as f64 * 0.7 - j as f64 * 0.3).sin());
-            let predicted = net.predict(&x).unwrap();
+            let predicted = net.try_predict(&x).unwrap();
             assert_eq!(predicted.shape(), (rows, widths[widths.len() - 1]));
             if rows == 0 {
                 // forward refuses an empty batch; predict returns an empty result.

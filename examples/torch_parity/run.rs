@@ -241,7 +241,7 @@ fn run_typed<T: Scalar>(options: &Options, model_bytes: &[u8], data_bytes: &[u8]
     let loss_fn = loss_function::<T>(options.loss.as_deref());
     net.zero_grad();
     let output = net.forward(&x).clone();
-    let loss = net.backward_loss(loss_fn.as_ref(), &y).map_err(|e| data(format!("loss: {e}")))?;
+    let loss = net.try_backward_loss(loss_fn.as_ref(), &y).map_err(|e| data(format!("loss: {e}")))?;
     let mut writer = Writer::new();
     let add = |writer: &mut Writer, name: &str, shape: &[usize], values: &[T]| {
         writer.add(name, shape, values).map(|_| ()).map_err(|e| data(format!("writing {name}: {e}")))
@@ -308,7 +308,7 @@ fn train<T: Scalar>(
         _ => {
             let (momentum, nesterov) = (choice.momentum, choice.nesterov);
             let config = SgdConfig { lr, momentum, nesterov, weight_decay, ..SgdConfig::default() };
-            steps(net, &mut Sgd::with_config(config).map_err(invalid)?, loss, count, x, y)
+            steps(net, &mut Sgd::new(config).map_err(invalid)?, loss, count, x, y)
         }
     }
 }
@@ -324,7 +324,7 @@ fn steps<T: Scalar, O: Optimizer<T>>(
     for step in 1..=count {
         net.zero_grad();
         net.forward(x);
-        let value = net.backward_loss(loss, y).map_err(|e| data(format!("step {step}: {e}")))?;
+        let value = net.try_backward_loss(loss, y).map_err(|e| data(format!("step {step}: {e}")))?;
         if !value.is_finite() {
             return Err(data(format!("step {step}: the loss is {value}; stopping before it reaches the weights")));
         }

@@ -157,7 +157,7 @@ fn exercise<T: Float2>(mut net: DynMlp<T>, plan: &Plan) {
 
     // Backward before any forward pass is an error, not a panic.
     let early = matrix::<T>(1, outputs, 0, 0, false);
-    assert!(matches!(net.backward_loss(&*loss, &early), Err(Error::NoForwardPass | Error::ShapeMismatch { .. })));
+    assert!(matches!(net.try_backward_loss(&*loss, &early), Err(Error::NoForwardPass | Error::ShapeMismatch { .. })));
     assert!(matches!(net.try_backward(&early), Err(Error::NoForwardPass)));
 
     let cols = match plan.width_error {
@@ -167,7 +167,7 @@ fn exercise<T: Float2>(mut net: DynMlp<T>, plan: &Plan) {
         _ => 0,
     };
     let x = matrix::<T>(plan.batch, cols, plan.input_dist, plan.input_seed, plan.input_dist & 0x80 != 0);
-    let predicted = net.predict(&x);
+    let predicted = net.try_predict(&x);
     let forward = net.try_forward(&x).cloned();
     match (&forward, cols == inputs, plan.batch > 0) {
         (Ok(out), true, true) => {
@@ -206,9 +206,9 @@ fn exercise<T: Float2>(mut net: DynMlp<T>, plan: &Plan) {
         }
     }
 
-    let value = net.loss(&*loss, &target);
+    let value = net.try_loss(&*loss, &target);
     net.zero_grad();
-    let result = net.backward_loss(&*loss, &target);
+    let result = net.try_backward_loss(&*loss, &target);
     match (&value, &result) {
         (Ok(a), Ok(b)) => assert!(a.to_bits_eq(*b), "loss() = {a} but backward_loss() = {b}"),
         (Err(_), Err(_)) => {}
@@ -234,7 +234,7 @@ fn exercise<T: Float2>(mut net: DynMlp<T>, plan: &Plan) {
 
     // A second backward without zero_grad adds the same gradients: exactly twice the first.
     let once = net.gradients_to_vec();
-    net.backward_loss(&*loss, &target).expect("the same backward succeeds twice");
+    net.try_backward_loss(&*loss, &target).expect("the same backward succeeds twice");
     for (g1, g2) in once.iter().zip(net.gradients_to_vec()) {
         assert!((*g1 + *g1).to_bits_eq(g2), "accumulated gradient {g2} is not 2 x {g1}");
     }

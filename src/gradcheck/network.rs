@@ -91,7 +91,7 @@ where
     net.set_input_grad(true);
     net.zero_grad();
     net.try_forward(x)?;
-    let loss_value = (net.backward_loss(loss, target)?).as_f64();
+    let loss_value = (net.try_backward_loss(loss, target)?).as_f64();
     let floor = options.floor * loss_value.abs().max(1.0);
     let baseline = net.piece_signature();
     let input_grad = net.input_grad().cloned().unwrap_or_else(|| Matrix::zeros(0, 0));
@@ -114,7 +114,7 @@ where
                 parameters[flat] = T::from_f64(saved.as_f64() + delta);
                 net.set_parameters(&parameters)?;
                 net.try_forward(x)?;
-                let value = (net.loss(loss, target)?).as_f64();
+                let value = (net.try_loss(loss, target)?).as_f64();
                 parameters[flat] = saved;
                 Ok((value, net.piece_signature() == baseline))
             };
@@ -139,7 +139,7 @@ where
         let mut at = |delta: f64, net: &mut Mlp<T, L>| -> Result<(f64, bool)> {
             perturbed.as_mut_slice()[index] = T::from_f64(saved.as_f64() + delta);
             net.try_forward(&perturbed)?;
-            let value = (net.loss(loss, target)?).as_f64();
+            let value = (net.try_loss(loss, target)?).as_f64();
             perturbed.as_mut_slice()[index] = saved;
             Ok((value, net.piece_signature() == baseline))
         };
@@ -156,7 +156,7 @@ where
     net.set_input_grad(input_grad_was);
     net.zero_grad();
     net.try_forward(x)?;
-    net.backward_loss(loss, target)?;
+    net.try_backward_loss(loss, target)?;
     Ok(report)
 }
 

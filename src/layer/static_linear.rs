@@ -25,7 +25,7 @@
 //! use tinymlp::{Predict, StaticLinear, Tanh};
 //! let net = (StaticLinear::<f32, 2, 3, Tanh>::new([[0.0; 2]; 3], [0.0; 3], Tanh),
 //!            StaticLinear::<f32, 4, 1, Tanh>::new([[0.0; 4]; 1], [0.0; 1], Tanh));
-//! let _ = net.predict(&[1.0, 2.0]);
+//! let _ = net.try_predict(&[1.0, 2.0]);
 //! ```
 
 use crate::{Activation, Scalar};

@@ -60,7 +60,7 @@ pub struct Fit<'v, T: Scalar> {
 /// let mut net = DynMlp::<f32>::from_widths(&[1, 4, 1], Act::Tanh, Act::Identity, Init::TorchDefault, &mut Rng::new(0))?;
 /// let x = Matrix::column(&[0.0, 0.5, 1.0]);
 /// let y = Matrix::column(&[1.0, 0.0, 1.0]);
-/// let history = Fit::new(3, 2).validation(&x, &y).run(&mut net, &mut Sgd::new(0.1)?, &HalfMse, &x, &y, |_, _| {
+/// let history = Fit::new(3, 2).validation(&x, &y).run(&mut net, &mut Sgd::with_lr(0.1)?, &HalfMse, &x, &y, |_, _| {
 ///     ControlFlow::Continue(())
 /// })?;
 /// let report = history[2];
@@ -179,7 +179,7 @@ impl<'v, T: Scalar> Fit<'v, T> {
             let validation_loss = match self.validation {
                 Some((xv, yv)) => {
                     net.try_forward(xv)?;
-                    Some(net.loss(loss, yv)?)
+                    Some(net.try_loss(loss, yv)?)
                 }
                 None => None,
             };
@@ -242,7 +242,7 @@ where
 {
     net.zero_grad();
     net.try_forward(x)?;
-    let value = net.backward_loss(loss, y)?;
+    let value = net.try_backward_loss(loss, y)?;
     // The loss is known before the step, so a bad one leaves the weights alone.
     if !value.is_finite() {
         return Err(Error::NonFiniteLoss { epoch, batch, value: value.as_f64() });

@@ -18,7 +18,7 @@
 //! for _ in 0..10 {
 //!     net.zero_grad();
 //!     net.forward(&x);
-//!     let loss = net.backward_loss(&HalfMse, &y)?;
+//!     let loss = net.try_backward_loss(&HalfMse, &y)?;
 //!     adam.step(&mut net)?;
 //!     assert!(loss.is_finite());
 //! }
@@ -33,7 +33,7 @@ pub use fit::{EpochReport, Fit};
 
 use alloc::vec::Vec;
 
-use crate::{Activation, Dense, Error, Init, Layers, Loss, Matrix, Parameters, Result, Rng, Scalar};
+use crate::{Activation, Dense, Error, Init, Layers, Loss, Matrix, Optimizer, Parameters, Result, Rng, Scalar};
 
 /// A multilayer perceptron with the buffers training needs.
 ///
@@ -42,6 +42,20 @@ use crate::{Activation, Dense, Error, Init, Layers, Loss, Matrix, Parameters, Re
 /// [`zero_grad`](Mlp::zero_grad) between steps, as in PyTorch); `step` is plain
 /// gradient descent. The buffers are reused: after the first step at a batch
 /// size, a training step allocates nothing.
+///
+/// # Errors and panics: one rule
+/// Every operation of the training loop that can fail on the caller's data
+/// comes as a pair: `try_x` returns a [`Result`] and changes nothing on error,
+/// and `x` is the same call that panics with the error's message instead
+/// (documented under `# Panics`). The pairs: [`try_new`](Mlp::try_new) /
+/// [`new`](Mlp::new), [`try_forward`](Mlp::try_forward) / [`forward`](Mlp::forward),
+/// [`try_loss`](Mlp::try_loss) / [`loss`](Mlp::loss),
+/// [`try_backward_loss`](Mlp::try_backward_loss) / [`backward_loss`](Mlp::backward_loss),
+/// [`try_backward`](Mlp::try_backward) / [`backward`](Mlp::backward),
+/// [`try_step`](Mlp::try_step) / [`step`](Mlp::step) and
+/// [`try_predict`](Mlp::try_predict) / [`predict`](Mlp::predict). Everything
+/// else that can fail (files, parameter vectors, checks) returns a `Result`
+/// under its plain name and has no panicking twin.
 #[derive(Debug, Clone)]
 pub struct Mlp<T: Scalar, L> {
     layers: L,
@@ -111,10 +125,41 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
         Ok(Self { layers, cache, input_grad_wanted: false })
     }
 
-    /// The layers.
+    /// The layers as they were given (the tuple or `Vec`); see
+    /// [`Mlp::iter_layers`] to go through them one by one.
     #[must_use]
     pub fn layers(&self) -> &L {
         &self.layers
+    }
+
+    /// Layer `index`: its widths, weights, biases, gradients and activation;
+    /// `None` if `index >= self.depth()`.
+    ///
+    /// ```
+    /// use tinymlp::{Act, DynMlp, Init, Rng};
+    ///
+    /// let net = DynMlp::<f64>::from_widths(&[2, 3, 1], Act::Tanh, Act::Identity, Init::Zeros, &mut Rng::new(0))?;
+    /// assert_eq!(net.layer(1).map(|layer| layer.inputs()), Some(3));
+    /// assert!(net.layer(2).is_none());
+    /// # Ok::<(), tinymlp::Error>(())
+    /// ```
+    #[must_use]
+    pub fn layer(&self, index: usize) -> Option<&Dense<T, dyn Activation<T> + '_>> {
+        (index < self.layers.count()).then(|| self.layers.layer(index))
+    }
+
+    /// The layers in order, each as [`Mlp::layer`] gives it.
+    ///
+    /// ```
+    /// use tinymlp::{Identity, Linear, Mlp, Rng, Tanh};
+    ///
+    /// let mut rng = Rng::new(0);
+    /// let net = Mlp::new((Linear::<f32, 2, 4, Tanh>::new(&mut rng), Linear::<f32, 4, 1, Identity>::new(&mut rng)));
+    /// let weights: usize = net.iter_layers().map(|layer| layer.weight().len()).sum();
+    /// assert_eq!(weights, 2 * 4 + 4 * 1);
+    /// ```
+    pub fn iter_layers(&self) -> impl ExactSizeIterator<Item = &Dense<T, dyn Activation<T> + '_>> + '_ {
+        (0..self.layers.count()).map(|index| self.layers.layer(index))
     }
 
     /// Layer `index`, mutable: its weights, biases and gradients. The layer
@@ -127,7 +172,7 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     ///
     /// let mut net = DynMlp::<f64>::from_widths(&[2, 3, 1], Act::Tanh, Act::Identity, Init::Zeros, &mut Rng::new(0))?;
     /// net.layer_mut(1).unwrap().bias_mut().fill(0.5);
-    /// assert_eq!(net.predict(&tinymlp::Matrix::zeros(1, 2))?.as_slice(), &[0.5]);
+    /// assert_eq!(net.try_predict(&tinymlp::Matrix::zeros(1, 2))?.as_slice(), &[0.5]);
     /// assert!(net.layer_mut(2).is_none());
     /// # Ok::<(), tinymlp::Error>(())
     /// ```
@@ -254,9 +299,18 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     /// # Errors
     /// [`Error::NoForwardPass`] before a forward pass; [`Error::ShapeMismatch`]
     /// if `target` does not fit the output.
-    pub fn loss<F: Loss<T> + ?Sized>(&self, loss: &F, target: &Matrix<T>) -> Result<T> {
+    pub fn try_loss<F: Loss<T> + ?Sized>(&self, loss: &F, target: &Matrix<T>) -> Result<T> {
         let output = self.checked_output(loss, target)?;
         Ok(loss.value(output.as_slice(), target.as_slice(), output.cols()))
+    }
+
+    /// The loss of the last forward pass's output; see [`Mlp::try_loss`].
+    ///
+    /// # Panics
+    /// Where [`Mlp::try_loss`] returns an error.
+    #[must_use]
+    pub fn loss<F: Loss<T> + ?Sized>(&self, loss: &F, target: &Matrix<T>) -> T {
+        self.try_loss(loss, target).unwrap_or_else(|err| panic!("Mlp::loss: {err}"))
     }
 
     /// Backward pass from the loss: computes `loss(output, target)` for the last
@@ -266,7 +320,7 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     /// # Errors
     /// [`Error::NoForwardPass`] before a forward pass; [`Error::ShapeMismatch`]
     /// if `target` does not fit. Nothing is changed then.
-    pub fn backward_loss<F: Loss<T> + ?Sized>(&mut self, loss: &F, target: &Matrix<T>) -> Result<T> {
+    pub fn try_backward_loss<F: Loss<T> + ?Sized>(&mut self, loss: &F, target: &Matrix<T>) -> Result<T> {
         let output = self.checked_output(loss, target)?;
         let (width, value) = (output.cols(), loss.value(output.as_slice(), target.as_slice(), output.cols()));
         let last = self.depth() - 1;
@@ -275,6 +329,14 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
         loss.gradient(cache.out[last].as_slice(), target.as_slice(), width, cache.delta[last].as_mut_slice());
         self.backpropagate();
         Ok(value)
+    }
+
+    /// Backward pass from the loss, returning it; see [`Mlp::try_backward_loss`].
+    ///
+    /// # Panics
+    /// Where [`Mlp::try_backward_loss`] returns an error.
+    pub fn backward_loss<F: Loss<T> + ?Sized>(&mut self, loss: &F, target: &Matrix<T>) -> T {
+        self.try_backward_loss(loss, target).unwrap_or_else(|err| panic!("Mlp::backward_loss: {err}"))
     }
 
     /// Backward pass from a given gradient of the loss with respect to the last
@@ -315,13 +377,26 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
         }
     }
 
-    /// Plain gradient descent: `p -= lr * grad` for every parameter.
+    /// Plain gradient descent, `p ← p − lr·grad` for every parameter: the
+    /// update of [`Sgd`](crate::Sgd) without momentum (the same code), checked
+    /// like every optimizer step.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperParameter`] for a NaN, infinite or negative `lr`;
+    /// [`Error::NonFinite`] naming the first NaN or infinite gradient. Nothing
+    /// is updated then.
+    pub fn try_step(&mut self, lr: T) -> Result<()> {
+        crate::Sgd::<T>::with_lr(lr.as_f64())?.step(self)
+    }
+
+    /// Plain gradient descent; see [`Mlp::try_step`].
+    ///
+    /// # Panics
+    /// Where [`Mlp::try_step`] returns an error.
     pub fn step(&mut self, lr: T) {
-        self.visit_parameters(&mut |values, grads| {
-            for (p, &g) in values.iter_mut().zip(grads) {
-                *p = *p - lr * g;
-            }
-        });
+        if let Err(err) = self.try_step(lr) {
+            panic!("Mlp::step: {err}");
+        }
     }
 
     /// Inference without touching the training cache: the output for every row
@@ -329,7 +404,7 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] if `x` does not have [`Mlp::inputs`] columns.
-    pub fn predict(&self, x: &Matrix<T>) -> Result<Matrix<T>> {
+    pub fn try_predict(&self, x: &Matrix<T>) -> Result<Matrix<T>> {
         if x.cols() != self.inputs() {
             return Err(Error::ShapeMismatch { op: "predict", expected: (x.rows(), self.inputs()), found: x.shape() });
         }
@@ -356,6 +431,15 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
             layer.forward_batch(from, &mut pre[..len], to);
         }
         Ok(result)
+    }
+
+    /// Inference without touching the training cache; see [`Mlp::try_predict`].
+    ///
+    /// # Panics
+    /// Where [`Mlp::try_predict`] returns an error.
+    #[must_use]
+    pub fn predict(&self, x: &Matrix<T>) -> Matrix<T> {
+        self.try_predict(x).unwrap_or_else(|err| panic!("Mlp::predict: {err}"))
     }
 
     /// All parameters flattened: for each layer its weights (row-major), then its bias.
@@ -500,6 +584,8 @@ impl<T: Scalar, L: Layers<T>> Parameters<T> for Mlp<T, L> {
 impl<T: Scalar, A: Activation<T> + Clone> DynMlp<T, A> {
     /// A network with the given widths (input first), `hidden` after every
     /// layer but the last and `output` after the last, initialised by `init`.
+    /// ([`DynMlp::from_widths_with`] takes any activation per layer, without
+    /// `Clone`.)
     ///
     /// ```
     /// use tinymlp::{Act, DynMlp, Init, Rng};
@@ -512,9 +598,49 @@ impl<T: Scalar, A: Activation<T> + Clone> DynMlp<T, A> {
     /// ```
     ///
     /// # Errors
+    /// As [`DynMlp::from_widths_with`].
+    pub fn from_widths(widths: &[usize], hidden: A, output: A, init: Init, rng: &mut Rng) -> Result<Self> {
+        let last = widths.len().saturating_sub(2);
+        Self::from_widths_with(widths, |i| if i == last { output.clone() } else { hidden.clone() }, init, rng)
+    }
+}
+
+impl<T: Scalar, A: Activation<T>> DynMlp<T, A> {
+    /// A network with the given widths (input first) whose layer `i` (from 0)
+    /// gets the activation `activation(i)`, initialised by `init`. With
+    /// `A = Box<dyn Activation<T>>` each layer can have an activation of its
+    /// own type, e.g. a custom one in the hidden layers and a built-in at the
+    /// output:
+    ///
+    /// ```
+    /// use tinymlp::{Activation, DynMlp, Identity, Init, Rng, Scalar};
+    ///
+    /// /// x / (1 + |x|)
+    /// struct Softsign;
+    /// impl<T: Scalar> Activation<T> for Softsign {
+    ///     fn value(&self, x: T) -> T { x / (T::one() + x.abs()) }
+    ///     fn derivative(&self, x: T, _y: T) -> T { let d = T::one() + x.abs(); T::one() / (d * d) }
+    /// }
+    ///
+    /// let net = DynMlp::<f64, Box<dyn Activation<f64>>>::from_widths_with(
+    ///     &[2, 8, 8, 1],
+    ///     |layer| if layer < 2 { Box::new(Softsign) } else { Box::new(Identity) },
+    ///     Init::TorchDefault,
+    ///     &mut Rng::new(0),
+    /// )?;
+    /// assert_eq!(net.widths(), [2, 8, 8, 1]);
+    /// # Ok::<(), tinymlp::Error>(())
+    /// ```
+    ///
+    /// # Errors
     /// [`Error::InvalidWidths`] for fewer than two widths, a zero width, or a
     /// layer too large to address.
-    pub fn from_widths(widths: &[usize], hidden: A, output: A, init: Init, rng: &mut Rng) -> Result<Self> {
+    pub fn from_widths_with(
+        widths: &[usize],
+        mut activation: impl FnMut(usize) -> A,
+        init: Init,
+        rng: &mut Rng,
+    ) -> Result<Self> {
         if widths.len() < 2 {
             return Err(Error::InvalidWidths { reason: "give at least an input and an output width" });
         }
@@ -524,14 +650,10 @@ impl<T: Scalar, A: Activation<T> + Clone> DynMlp<T, A> {
         if widths.windows(2).any(|pair| pair[0].checked_mul(pair[1]).is_none_or(|n| n > isize::MAX as usize / 8)) {
             return Err(Error::InvalidWidths { reason: "a layer's weight count overflows memory" });
         }
-        let last = widths.len() - 2;
         let layers = widths
             .windows(2)
             .enumerate()
-            .map(|(i, pair)| {
-                let activation = if i == last { output.clone() } else { hidden.clone() };
-                Dense::new(pair[0], pair[1], activation, init, rng)
-            })
+            .map(|(i, pair)| Dense::new(pair[0], pair[1], activation(i), init, rng))
             .collect();
         Self::try_new(layers)
     }

@@ -120,7 +120,7 @@ impl<T: Scalar> Adam<T> {
 }
 
 impl<T: Scalar> Optimizer<T> for Adam<T> {
-    fn step<P: Parameters<T> + ?Sized>(&mut self, params: &mut P) -> Result<()> {
+    fn step(&mut self, params: &mut dyn Parameters<T>) -> Result<()> {
         check_lr(self.config.lr)?;
         check_gradients(params)?;
         moment_buffers(&mut self.first_moment, params)?;

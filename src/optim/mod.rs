@@ -29,6 +29,33 @@ pub trait Parameters<T: Scalar> {
 
 /// Updates parameters from their gradients, keeping its own state (moments,
 /// step count) between calls.
+///
+/// Every optimizer is built the same way: `X::new(XConfig { .. })` with the
+/// hyper-parameters (whose `Default` is PyTorch's), or `X::with_lr(lr)` for
+/// PyTorch's defaults with another learning rate; `config()` reads them back
+/// and `reset()` forgets the state.
+///
+/// The trait is object safe, so a training loop can take any optimizer:
+///
+/// ```
+/// use tinymlp::{Act, Adam, DynMlp, HalfMse, Init, Matrix, Optimizer, Rng, Sgd};
+///
+/// fn train(net: &mut DynMlp<f64>, optimizer: &mut dyn Optimizer<f64>, x: &Matrix<f64>, y: &Matrix<f64>) -> tinymlp::Result<f64> {
+///     net.zero_grad();
+///     net.try_forward(x)?;
+///     let loss = net.try_backward_loss(&HalfMse, y)?;
+///     optimizer.step(net)?;
+///     Ok(loss)
+/// }
+///
+/// let mut net = DynMlp::<f64>::from_widths(&[1, 8, 1], Act::Tanh, Act::Identity, Init::TorchDefault, &mut Rng::new(0))?;
+/// let (x, y) = (Matrix::column(&[0.0, 0.5, 1.0]), Matrix::column(&[0.0, 0.25, 1.0]));
+/// let mut optimizers: Vec<Box<dyn Optimizer<f64>>> = vec![Box::new(Sgd::with_lr(0.1)?), Box::new(Adam::with_lr(0.01)?)];
+/// for optimizer in &mut optimizers {
+///     assert!(train(&mut net, optimizer.as_mut(), &x, &y)?.is_finite());
+/// }
+/// # Ok::<(), tinymlp::Error>(())
+/// ```
 pub trait Optimizer<T: Scalar> {
     /// One update of every parameter from its current gradient.
     ///
@@ -40,7 +67,7 @@ pub trait Optimizer<T: Scalar> {
     /// for; [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter)
     /// if [`set_lr`](Optimizer::set_lr) was given a NaN, infinite or negative
     /// rate. Nothing is updated then.
-    fn step<P: Parameters<T> + ?Sized>(&mut self, params: &mut P) -> Result<()>;
+    fn step(&mut self, params: &mut dyn Parameters<T>) -> Result<()>;
 
     /// The current learning rate.
     fn lr(&self) -> f64;

@@ -76,6 +76,14 @@ impl<T: Scalar> RmsProp<T> {
         Ok(Self { config, square_avg: Vec::new(), grad_avg: Vec::new(), momentum_buffer: Vec::new() })
     }
 
+    /// RMSprop with learning rate `lr` and PyTorch's other defaults.
+    ///
+    /// # Errors
+    /// As [`RmsProp::new`].
+    pub fn with_lr(lr: f64) -> Result<Self> {
+        Self::new(RmsPropConfig { lr, ..RmsPropConfig::default() })
+    }
+
     /// The hyper-parameters.
     #[must_use]
     pub fn config(&self) -> &RmsPropConfig {
@@ -91,7 +99,7 @@ impl<T: Scalar> RmsProp<T> {
 }
 
 impl<T: Scalar> Optimizer<T> for RmsProp<T> {
-    fn step<P: Parameters<T> + ?Sized>(&mut self, params: &mut P) -> Result<()> {
+    fn step(&mut self, params: &mut dyn Parameters<T>) -> Result<()> {
         check_lr(self.config.lr)?;
         check_gradients(params)?;
         let RmsPropConfig { lr, alpha, eps, weight_decay, momentum, centered } = self.config;

@@ -4,7 +4,7 @@
 //! ```
 //! use tinymlp::{Optimizer, Schedule, Sgd, StepDecay};
 //!
-//! let mut sgd = Sgd::<f64>::new(0.1)?;
+//! let mut sgd = Sgd::<f64>::with_lr(0.1)?;
 //! let schedule = StepDecay { step_size: 10, gamma: 0.5 };
 //! for epoch in 0..30 {
 //!     sgd.set_lr(schedule.lr(0.1, epoch));

@@ -47,32 +47,24 @@ impl Default for SgdConfig {
 ///     }
 /// }
 /// let mut p = One([1.0], [0.5]);
-/// Sgd::new(0.1)?.step(&mut p)?;
+/// Sgd::with_lr(0.1)?.step(&mut p)?;
 /// assert_eq!(p.0, [0.95]);
 /// # Ok::<(), tinymlp::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
-pub struct Sgd<T = f64> {
+pub struct Sgd<T> {
     config: SgdConfig,
     momentum_buffers: Vec<Vec<T>>,
 }
 
 impl<T: Scalar> Sgd<T> {
-    /// Plain SGD with learning rate `lr`.
-    ///
-    /// # Errors
-    /// As [`Sgd::with_config`].
-    pub fn new(lr: f64) -> Result<Self> {
-        Self::with_config(SgdConfig { lr, ..SgdConfig::default() })
-    }
-
     /// SGD with the given hyper-parameters.
     ///
     /// # Errors
     /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) (as
     /// torch raises ValueError) for a negative or non-finite `lr`, `momentum` or
     /// `weight_decay`, or Nesterov without momentum or with dampening.
-    pub fn with_config(config: SgdConfig) -> Result<Self> {
+    pub fn new(config: SgdConfig) -> Result<Self> {
         let finite_non_negative = |v: f64| (0.0..f64::INFINITY).contains(&v);
         check_lr(config.lr)?;
         check_range("momentum", config.momentum, finite_non_negative(config.momentum), "a finite value >= 0")?;
@@ -88,6 +80,14 @@ impl<T: Scalar> Sgd<T> {
         Ok(Self { config, momentum_buffers: Vec::new() })
     }
 
+    /// Plain SGD (no momentum, no weight decay) with learning rate `lr`.
+    ///
+    /// # Errors
+    /// As [`Sgd::new`].
+    pub fn with_lr(lr: f64) -> Result<Self> {
+        Self::new(SgdConfig { lr, ..SgdConfig::default() })
+    }
+
     /// The hyper-parameters.
     #[must_use]
     pub fn config(&self) -> &SgdConfig {
@@ -101,7 +101,7 @@ impl<T: Scalar> Sgd<T> {
 }
 
 impl<T: Scalar> Optimizer<T> for Sgd<T> {
-    fn step<P: Parameters<T> + ?Sized>(&mut self, params: &mut P) -> Result<()> {
+    fn step(&mut self, params: &mut dyn Parameters<T>) -> Result<()> {
         check_lr(self.config.lr)?;
         check_gradients(params)?;
         let SgdConfig { lr, momentum, dampening, nesterov, weight_decay } = self.config;

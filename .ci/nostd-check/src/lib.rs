@@ -71,6 +71,6 @@ mod with_alloc {
         };
         let input = Matrix::column(&[x]);
         net.forward(&input);
-        net.backward_loss(&HalfMse, &input).unwrap_or(f64::NAN)
+        net.try_backward_loss(&HalfMse, &input).unwrap_or(f64::NAN)
     }
 }
