@@ -183,7 +183,27 @@ pub enum Error {
         /// The layer's index.
         layer: usize,
     },
-    /// A safetensors file is malformed or unsupported.
+    /// The buffers an operation needs for this input would be larger than
+    /// memory can address (e.g. `predict` on a batch so large that
+    /// `rows × widest layer` overflows).
+    TooLarge {
+        /// The operation.
+        op: &'static str,
+        /// Rows of the buffer it needed.
+        rows: usize,
+        /// Columns of the buffer it needed.
+        cols: usize,
+    },
+    /// A network has more layers than an operation supports (Rust-source export
+    /// writes tuples of at most 8 layers).
+    TooManyLayers {
+        /// Layers in the network.
+        layers: usize,
+        /// The most the operation supports.
+        max: usize,
+    },
+    /// A safetensors file is malformed or unsupported; [`source`](core::error::Error::source)
+    /// gives the [`FormatError`](crate::safetensors::FormatError).
     #[cfg(feature = "alloc")]
     Safetensors(crate::safetensors::FormatError),
 }
@@ -396,13 +416,27 @@ impl fmt::Display for Error {
                 f,
                 "layer {layer} has a custom activation; only the built-in activations can be exported as Rust source"
             ),
+            Error::TooLarge { op, rows, cols } => {
+                write!(f, "{op}: a {rows}x{cols} buffer would be larger than memory can address")
+            }
+            Error::TooManyLayers { layers, max } => {
+                write!(f, "the network has {layers} layers; this supports at most {max}")
+            }
             #[cfg(feature = "alloc")]
             Error::Safetensors(e) => write!(f, "safetensors: {e}"),
         }
     }
 }
 
-impl core::error::Error for Error {}
+impl core::error::Error for Error {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            #[cfg(feature = "alloc")]
+            Error::Safetensors(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 #[cfg(feature = "alloc")]
 impl From<crate::safetensors::FormatError> for Error {

@@ -7,8 +7,8 @@
 use std::ops::ControlFlow;
 
 use tinymlp::{
-    Act, Adam, BceWithLogits, CrossEntropyIndex, DynMlp, EpochReport, Error, Fit, HalfMse, Identity, Init, Layers,
-    Linear, Loss, Matrix, Mlp, Optimizer, Rng, Sgd, Tanh,
+    Act, Adam, BceWithLogits, CosineAnnealing, CrossEntropyIndex, DynMlp, EpochReport, Error, Fit, HalfMse, Identity,
+    Init, Layers, Linear, Loss, Matrix, Mlp, Optimizer, Parameters, Rng, Schedule, Sgd, Tanh,
 };
 
 mod common;
@@ -388,4 +388,67 @@ fn epochs_after_the_first_allocate_nothing() {
     let (one, many) = (count(1), count(20));
     assert!(one > 0);
     assert_eq!(one, many, "epochs 2..20 allocated {} times", many - one);
+}
+
+/// An optimizer written outside the crate: plain SGD that records the rate of
+/// every step it takes.
+struct Recording {
+    inner: Sgd<f64>,
+    rates: Vec<f64>,
+}
+
+impl Optimizer<f64> for Recording {
+    fn step(&mut self, params: &mut dyn Parameters<f64>) -> tinymlp::Result<()> {
+        self.rates.push(self.inner.lr());
+        self.inner.step(params)
+    }
+    fn lr(&self) -> f64 {
+        self.inner.lr()
+    }
+    fn set_lr(&mut self, lr: f64) {
+        self.inner.set_lr(lr);
+    }
+}
+
+#[test]
+fn a_cosine_schedule_sets_the_rate_of_every_step_in_fit() {
+    let mut net =
+        DynMlp::<f64>::from_widths(&[1, 8, 1], Act::Tanh, Act::Identity, Init::TorchDefault, &mut Rng::new(3)).unwrap();
+    let x = Matrix::from_fn(10, 1, |i, _| i as f64 / 9.0);
+    let y = Matrix::from_fn(10, 1, |i, _| (3.0 * i as f64 / 9.0).sin());
+    let cosine = CosineAnnealing { t_max: 6, eta_min: 0.001 };
+    let mut optimizer = Recording { inner: Sgd::with_lr(0.2).unwrap(), rates: Vec::new() };
+    // 10 rows in batches of 4: 3 steps per epoch.
+    let history = Fit::new(8, 4)
+        .schedule(&cosine)
+        .run(&mut net, &mut optimizer, &HalfMse, &x, &y, |_, _| ControlFlow::Continue(()))
+        .unwrap();
+    assert_eq!(optimizer.rates.len(), 8 * 3);
+    for (epoch, report) in history.iter().enumerate() {
+        let expected = cosine.lr(0.2, epoch);
+        assert_eq!(report.lr, expected, "epoch {epoch}");
+        assert_eq!(&optimizer.rates[3 * epoch..3 * epoch + 3], &[expected; 3], "epoch {epoch}");
+    }
+    // The rates fall from the base rate to eta_min at t_max and rise after it.
+    assert_eq!(history[0].lr, 0.2);
+    assert!((history[6].lr - 0.001).abs() < 1e-15);
+    assert!(history[7].lr > history[6].lr);
+    assert_eq!(optimizer.lr(), history[7].lr);
+}
+
+#[test]
+fn fit_takes_an_optimizer_as_a_trait_object() {
+    let mut net =
+        DynMlp::<f64>::from_widths(&[1, 4, 1], Act::Tanh, Act::Identity, Init::TorchDefault, &mut Rng::new(0)).unwrap();
+    let (x, y) = (Matrix::column(&[0.0, 0.5, 1.0]), Matrix::column(&[1.0, 0.0, 1.0]));
+    let mut optimizers: Vec<Box<dyn Optimizer<f64>>> =
+        vec![Box::new(Sgd::with_lr(0.1).unwrap()), Box::new(Adam::with_lr(0.01).unwrap())];
+    for optimizer in &mut optimizers {
+        let before = net.parameters_to_vec();
+        let history = Fit::new(2, 3)
+            .run(&mut net, optimizer.as_mut(), &HalfMse, &x, &y, |_, _| ControlFlow::Continue(()))
+            .unwrap();
+        assert_eq!(history.len(), 2);
+        assert_ne!(net.parameters_to_vec(), before);
+    }
 }

@@ -601,7 +601,7 @@ fn duplicate_tensor() {
     assert_eq!(err, FormatError::DuplicateTensor { name: tinymlp::Name::new("x") });
     // __metadata__ twice.
     let err = error(r#"{"__metadata__":{},"__metadata__":{}}"#, &[]);
-    assert_eq!(err, FormatError::DuplicateTensor { name: tinymlp::Name::new("__metadata__") });
+    assert_eq!(err, FormatError::DuplicateMetadata);
     assert_eq!(message(&err), "__metadata__ appears twice in the header");
     // The writer refuses a second tensor of the same name.
     let mut writer = Writer::new();

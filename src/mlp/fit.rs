@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 use core::ops::ControlFlow;
 use core::time::Duration;
 
-use crate::{Error, Layers, Loss, Matrix, Mlp, Optimizer, Result, Rng, Scalar};
+use crate::{Error, Layers, Loss, Matrix, Mlp, Optimizer, Result, Rng, Scalar, Schedule};
 
 /// How to train: epochs, batch size, shuffling, validation data. [`Fit::run`]
 /// trains a network with it.
@@ -38,7 +38,7 @@ use crate::{Error, Layers, Loss, Matrix, Mlp, Optimizer, Result, Rng, Scalar};
 /// assert!(history.last().unwrap().train_loss < history[0].train_loss / 10.0);
 /// # Ok::<(), tinymlp::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 #[must_use = "a Fit trains nothing until `run` is called"]
 pub struct Fit<'v, T: Scalar> {
     epochs: usize,
@@ -46,6 +46,20 @@ pub struct Fit<'v, T: Scalar> {
     shuffle: bool,
     seed: u64,
     validation: Option<(&'v Matrix<T>, &'v Matrix<T>)>,
+    schedule: Option<&'v dyn Schedule>,
+}
+
+impl<T: Scalar> core::fmt::Debug for Fit<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Fit")
+            .field("epochs", &self.epochs)
+            .field("batch_size", &self.batch_size)
+            .field("shuffle", &self.shuffle)
+            .field("seed", &self.seed)
+            .field("validation", &self.validation.map(|(x, y)| (x.shape(), y.shape())))
+            .field("schedule", &self.schedule.map(|_| "dyn Schedule"))
+            .finish()
+    }
 }
 
 /// What one epoch of [`Fit::run`] measured; the history holds one per
@@ -74,6 +88,9 @@ pub struct Fit<'v, T: Scalar> {
 pub struct EpochReport<T> {
     /// The epoch, from 0.
     pub epoch: usize,
+    /// The learning rate of the epoch's steps (set by [`Fit::schedule`], else
+    /// the optimizer's own).
+    pub lr: f64,
     /// The mean over the epoch's samples of the loss of the batch each sample
     /// was in: `Σ loss_b · rows_b / rows`, summed in f64 (so a smaller last
     /// batch counts for less), each `loss_b` taken before its optimizer step.
@@ -95,7 +112,7 @@ impl<'v, T: Scalar> Fit<'v, T> {
     /// with seed 0 and without validation data. A `batch_size` above the number
     /// of rows means one batch of all of them.
     pub fn new(epochs: usize, batch_size: usize) -> Self {
-        Self { epochs, batch_size, shuffle: true, seed: 0, validation: None }
+        Self { epochs, batch_size, shuffle: true, seed: 0, validation: None, schedule: None }
     }
 
     /// Seeds the shuffling (default 0); the same seed gives the same order on
@@ -113,6 +130,31 @@ impl<'v, T: Scalar> Fit<'v, T> {
     /// Data to compute [`EpochReport::validation_loss`] on after every epoch.
     pub fn validation(self, x: &'v Matrix<T>, y: &'v Matrix<T>) -> Self {
         Self { validation: Some((x, y)), ..self }
+    }
+
+    /// Sets the optimizer's learning rate before every epoch to
+    /// `schedule.lr(base_lr, epoch)`, `base_lr` being the optimizer's rate when
+    /// [`Fit::run`] starts (as a `torch.optim.lr_scheduler` stepped once per
+    /// epoch). The rate each epoch used is in [`EpochReport::lr`]; after the
+    /// run the optimizer keeps the last epoch's rate.
+    ///
+    /// ```
+    /// use core::ops::ControlFlow;
+    /// use tinymlp::{Act, CosineAnnealing, DynMlp, Fit, HalfMse, Init, Matrix, Rng, Sgd};
+    ///
+    /// let mut net = DynMlp::<f64>::from_widths(&[1, 8, 1], Act::Tanh, Act::Identity, Init::TorchDefault, &mut Rng::new(0))?;
+    /// let x = Matrix::from_fn(16, 1, |i, _| i as f64 / 15.0);
+    /// let y = Matrix::from_fn(16, 1, |i, _| (i as f64 / 15.0).powi(2));
+    /// let cosine = CosineAnnealing { t_max: 10, eta_min: 0.0 };
+    /// let history = Fit::new(10, 4).schedule(&cosine).run(&mut net, &mut Sgd::with_lr(0.1)?, &HalfMse, &x, &y, |_, _| {
+    ///     ControlFlow::Continue(())
+    /// })?;
+    /// assert_eq!(history[0].lr, 0.1);
+    /// assert!((history[5].lr - 0.05).abs() < 1e-12);
+    /// # Ok::<(), tinymlp::Error>(())
+    /// ```
+    pub fn schedule(self, schedule: &'v dyn Schedule) -> Self {
+        Self { schedule: Some(schedule), ..self }
     }
 
     /// Trains `net` on inputs `x` and targets `y` (one sample per row), calling
@@ -148,7 +190,7 @@ impl<'v, T: Scalar> Fit<'v, T> {
     ) -> Result<Vec<EpochReport<T>>>
     where
         L: Layers<T>,
-        O: Optimizer<T>,
+        O: Optimizer<T> + ?Sized,
         F: Loss<T> + ?Sized,
         C: FnMut(&EpochReport<T>, &Mlp<T, L>) -> ControlFlow<()>,
     {
@@ -162,7 +204,12 @@ impl<'v, T: Scalar> Fit<'v, T> {
         let mut history = Vec::with_capacity(self.epochs.min(RESERVED_EPOCHS));
         let mut rng = Rng::new(self.seed);
         let clock = Clock::start();
+        let base_lr = optimizer.lr();
         for epoch in 0..self.epochs {
+            if let Some(schedule) = self.schedule {
+                optimizer.set_lr(schedule.lr(base_lr, epoch));
+            }
+            let lr = optimizer.lr();
             if self.shuffle {
                 // A fresh permutation of 0..rows every epoch, as PyTorch's
                 // RandomSampler: the order depends on the seed and epoch only.
@@ -184,7 +231,7 @@ impl<'v, T: Scalar> Fit<'v, T> {
                 None => None,
             };
             let train_loss = T::from_f64(weighted_sum / rows as f64);
-            let report = EpochReport { epoch, train_loss, validation_loss, elapsed: clock.elapsed() };
+            let report = EpochReport { epoch, lr, train_loss, validation_loss, elapsed: clock.elapsed() };
             history.push(report);
             if on_epoch(&report, net).is_break() {
                 break;
@@ -237,7 +284,7 @@ fn train_step<T, L, O, F>(
 where
     T: Scalar,
     L: Layers<T>,
-    O: Optimizer<T>,
+    O: Optimizer<T> + ?Sized,
     F: Loss<T> + ?Sized,
 {
     net.zero_grad();

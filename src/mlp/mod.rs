@@ -413,7 +413,7 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
         let (rows, depth) = (x.rows(), self.depth());
         let widest = (0..depth).map(|index| self.layers.layer(index).outputs()).max().unwrap_or(0);
         let size = rows.checked_mul(widest).filter(|size| size.checked_mul(3).is_some());
-        let Some(size) = size else { return Err(Error::DataLength { rows, cols: widest, len: x.len() }) };
+        let Some(size) = size else { return Err(Error::TooLarge { op: "predict", rows, cols: 3 * widest }) };
         let mut scratch = alloc::vec![T::zero(); 3 * size];
         let (pre, rest) = scratch.split_at_mut(size);
         let (even, odd) = rest.split_at_mut(size);

@@ -31,7 +31,7 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     /// [`Error::InvalidIdentifier`] unless `name` is `UPPER_SNAKE_CASE`;
     /// [`Error::CustomActivation`] for a layer whose activation is not a
     /// built-in; [`Error::NonFinite`] for a NaN or infinite parameter;
-    /// [`Error::InvalidWidths`] for more than 8 layers (the tuple impls' limit).
+    /// [`Error::TooManyLayers`] for more than 8 layers (the tuple impls' limit).
     pub fn to_rust_source(&self, name: &str) -> Result<String> {
         let upper_snake = name.starts_with(|c: char| c.is_ascii_uppercase())
             && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
@@ -39,7 +39,7 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
             return Err(Error::InvalidIdentifier { name: Name::new(name), expected: "an UPPER_SNAKE_CASE identifier" });
         }
         if self.depth() > 8 {
-            return Err(Error::InvalidWidths { reason: "Rust source export supports 1 to 8 layers" });
+            return Err(Error::TooManyLayers { layers: self.depth(), max: 8 });
         }
         self.check_parameters()?;
         let activations = (0..self.depth())

@@ -194,12 +194,14 @@ pub enum FormatError {
         /// The data section's length.
         end: usize,
     },
-    /// A tensor name (or `__metadata__`) appears twice in the header, or was added twice to a
+    /// A tensor name appears twice in the header, or was added twice to a
     /// [`Writer`](super::Writer).
     DuplicateTensor {
         /// The repeated name.
         name: Name,
     },
+    /// The header has two `__metadata__` entries.
+    DuplicateMetadata,
     /// `__metadata__` is not a JSON object.
     MetadataNotObject {
         /// What was found instead.
@@ -320,9 +322,7 @@ impl fmt::Display for FormatError {
             FormatError::UnusedBytes { begin, end } => {
                 write!(f, "bytes {begin}..{end} at the end of the data section belong to no tensor")
             }
-            FormatError::DuplicateTensor { name } if name.as_str() == METADATA_KEY => {
-                write!(f, "{METADATA_KEY} appears twice in the header")
-            }
+            FormatError::DuplicateMetadata => write!(f, "{METADATA_KEY} appears twice in the header"),
             FormatError::DuplicateTensor { name } => write!(f, "tensor name {name:?} appears twice"),
             FormatError::MetadataNotObject { found } => {
                 write!(f, "{METADATA_KEY} must be an object of strings, found {found}")

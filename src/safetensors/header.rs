@@ -25,7 +25,7 @@ impl Parser<'_> {
                 let key = self.key()?;
                 if key == METADATA_KEY {
                     if metadata.is_some() {
-                        return Err(FormatError::DuplicateTensor { name: Name::new(METADATA_KEY) });
+                        return Err(FormatError::DuplicateMetadata);
                     }
                     metadata = Some(self.metadata()?);
                 } else {
