@@ -91,6 +91,7 @@ pub use finite::{check_finite, first_non_finite};
 pub use init::{FanMode, Init};
 pub use layer::{Predict, StaticLinear};
 pub use loss::{Bce, BceWithLogits, CrossEntropy, CrossEntropyIndex, HalfMse, Huber, L1, Loss, Mse};
+pub use num_traits::Float;
 pub use rng::Rng;
 pub use scalar::Scalar;
 

@@ -24,27 +24,76 @@
 //! assert_eq!(report.checked, 2);
 //! ```
 
-use crate::Activation;
+use crate::{Activation, Scalar};
 
-/// Step size and error floor of a check.
+/// How a check is run: step, error floor, tolerance, and which entries.
+///
+/// `Options::default()` suits f64; [`Options::for_type`] gives settings for
+/// the element type (f32 values carry about 7 digits, so a check of f32 code
+/// needs a larger step and looser bounds).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Options {
-    /// Finite-difference step `h` (default 1e-3: with the O(h⁴) stencil this keeps
-    /// both truncation and rounding error near 1e-12 for losses of order 1).
+    /// Finite-difference step `h` (default 1e-3: with the extrapolated stencil this
+    /// keeps both truncation and rounding error near 1e-12 for f64 losses of order 1).
     pub step: f64,
     /// Gradients smaller than this are compared absolutely (default 1e-5, so the
     /// error bound for them is 1e-5 × the relative tolerance).
     pub floor: f64,
-    /// Check at most this many entries, chosen at random (default: all).
+    /// The largest error [`Report::passed`] accepts (default 1e-6).
+    pub tolerance: f64,
+    /// Check at most this many entries of each kind, chosen at random (default: all).
     pub max_checks: usize,
     /// Seed for choosing the entries when `max_checks` limits them.
     pub seed: u64,
+    /// Which of a network's gradients [`check_network`] checks (default: all).
+    pub which: Which,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { step: 1e-3, floor: 1e-5, max_checks: usize::MAX, seed: 0 }
+        Self { step: 1e-3, floor: 1e-5, tolerance: 1e-6, max_checks: usize::MAX, seed: 0, which: Which::ALL }
     }
+}
+
+impl Options {
+    /// Settings for checking code that computes in `T`: the defaults for f64;
+    /// for f32 a step of 2⁻⁷ (a power of two, so `x ± h` is exact for the
+    /// values of a network), a floor of 1e-2 and a tolerance of 1e-2, which
+    /// f32 rounding stays well inside and a wrong derivative does not.
+    ///
+    /// ```
+    /// use tinymlp::gradcheck::Options;
+    ///
+    /// assert_eq!(Options::for_type::<f64>(), Options::default());
+    /// assert!(Options::for_type::<f32>().tolerance > Options::default().tolerance);
+    /// ```
+    #[must_use]
+    pub fn for_type<T: Scalar>() -> Self {
+        if core::mem::size_of::<T>() == core::mem::size_of::<f64>() {
+            Self::default()
+        } else {
+            Self { step: 1.0 / 128.0, floor: 1e-2, tolerance: 1e-2, ..Self::default() }
+        }
+    }
+}
+
+/// Which gradients of a network [`check_network`] compares with finite
+/// differences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Which {
+    /// Every layer's weights.
+    pub weights: bool,
+    /// Every layer's biases.
+    pub biases: bool,
+    /// The input batch.
+    pub inputs: bool,
+}
+
+impl Which {
+    /// Weights, biases and inputs.
+    pub const ALL: Self = Self { weights: true, biases: true, inputs: true };
+    /// Weights and biases, not the inputs.
+    pub const PARAMETERS: Self = Self { weights: true, biases: true, inputs: false };
 }
 
 /// Where a checked entry lives.
@@ -93,6 +142,8 @@ pub struct Mismatch {
 /// The outcome of a check.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Report {
+    /// The tolerance of the [`Options`] the check ran with.
+    pub tolerance: f64,
     /// Largest error over the checked entries (0 if none was checked).
     pub max_relative_error: f64,
     /// The entry with that error.
@@ -104,6 +155,18 @@ pub struct Report {
 }
 
 impl Report {
+    /// A report for a check run with `options`, before any comparison.
+    pub(crate) fn new(options: &Options) -> Self {
+        Self { tolerance: options.tolerance, ..Self::default() }
+    }
+
+    /// Whether every checked entry is within the tolerance (a check that
+    /// compared nothing passes).
+    #[must_use]
+    pub fn passed(&self) -> bool {
+        self.max_relative_error <= self.tolerance
+    }
+
     /// Records one comparison.
     pub(crate) fn record(&mut self, location: Location, analytic: f64, numeric: f64, floor: f64) {
         let scale = analytic.abs().max(numeric.abs()).max(floor);
@@ -166,51 +229,80 @@ pub(crate) fn chosen_indices(len: usize, options: &Options) -> impl Iterator<Ite
     })
 }
 
-/// Checks `analytic` against finite differences of `f` at `x`.
+/// Checks `analytic` against finite differences of `f` at `x`. `f` computes
+/// in `T`; the differences are taken in f64.
 ///
 /// # Panics
 /// Panics if `x` and `analytic` differ in length, or `x` has more than 64 entries
 /// (use [`Options::max_checks`] and your own loop for large inputs).
-pub fn check_gradient(mut f: impl FnMut(&[f64]) -> f64, x: &[f64], analytic: &[f64], options: &Options) -> Report {
+pub fn check_gradient<T: Scalar>(mut f: impl FnMut(&[T]) -> T, x: &[T], analytic: &[T], options: &Options) -> Report {
     assert_eq!(x.len(), analytic.len(), "check_gradient: x and analytic differ in length");
     assert!(x.len() <= 64, "check_gradient: at most 64 entries");
-    let mut point = [0.0f64; 64];
+    let mut point = [T::zero(); 64];
     let point = &mut point[..x.len()];
     point.copy_from_slice(x);
-    let mut report = Report::default();
-    let floor = options.floor * f(point).abs().max(1.0);
+    let mut report = Report::new(options);
+    let floor = options.floor * f(point).as_f64().abs().max(1.0);
     for index in chosen_indices(x.len(), options) {
         let at = |offset: f64| -> Result<(f64, bool), core::convert::Infallible> {
-            point[index] = x[index] + offset;
-            let value = f(point);
+            point[index] = T::from_f64(x[index].as_f64() + offset);
+            let value = f(point).as_f64();
             point[index] = x[index];
             Ok((value, true))
         };
         let Ok((numeric, _)) = estimate(at, options.step);
-        report.record(Location::Index(index), analytic[index], numeric, floor);
+        report.record(Location::Index(index), analytic[index].as_f64(), numeric, floor);
     }
     report
 }
 
 /// Checks an activation's [`derivative`](Activation::derivative) against finite
-/// differences of its [`value`](Activation::value) at each point, in f64.
-/// Points whose stencil crosses a kink are skipped.
-pub fn check_activation<A: Activation<f64> + ?Sized>(activation: &A, points: &[f64]) -> Report {
-    let options = Options::default();
-    let mut report = Report::default();
-    let h = options.step;
+/// differences of its [`value`](Activation::value) at each point, computing in
+/// `T` with [`Options::for_type`]`::<T>()`. Points whose stencil crosses a kink
+/// (an [`Activation::piece`] change) are skipped and counted.
+///
+/// ```
+/// use tinymlp::{Activation, Float};
+/// use tinymlp::gradcheck::check_activation;
+///
+/// /// An activation written for f32 only.
+/// struct Swish;
+/// impl Activation<f32> for Swish {
+///     fn value(&self, x: f32) -> f32 { x / (1.0 + (-x).exp()) }
+///     fn derivative(&self, x: f32, _y: f32) -> f32 {
+///         let s = 1.0 / (1.0 + (-x).exp());
+///         s * (1.0 + x * (1.0 - s))
+///     }
+/// }
+///
+/// let report = check_activation(&Swish, &[-3.0f32, -0.5, 0.25, 2.0]);
+/// assert!(report.passed(), "{report:?}");
+/// ```
+pub fn check_activation<T: Scalar, A: Activation<T> + ?Sized>(activation: &A, points: &[T]) -> Report {
+    check_activation_with(activation, points, &Options::for_type::<T>())
+}
+
+/// [`check_activation`] with the given options.
+pub fn check_activation_with<T: Scalar, A: Activation<T> + ?Sized>(
+    activation: &A,
+    points: &[T],
+    options: &Options,
+) -> Report {
+    let mut report = Report::new(options);
     for (index, &x) in points.iter().enumerate() {
         let piece = activation.piece(x);
         let at = |offset: f64| -> Result<(f64, bool), core::convert::Infallible> {
-            Ok((activation.value(x + offset), activation.piece(x + offset) == piece))
+            let shifted = T::from_f64(x.as_f64() + offset);
+            Ok((activation.value(shifted).as_f64(), activation.piece(shifted) == piece))
         };
-        let Ok((numeric, smooth)) = estimate(at, h);
+        let Ok((numeric, smooth)) = estimate(at, options.step);
         if !smooth {
             report.skipped_kinks += 1;
             continue;
         }
-        let analytic = activation.derivative(x, activation.value(x));
-        let floor = options.floor * activation.value(x).abs().max(1.0);
+        let value = activation.value(x);
+        let analytic = activation.derivative(x, value).as_f64();
+        let floor = options.floor * value.as_f64().abs().max(1.0);
         report.record(Location::Index(index), analytic, numeric, floor);
     }
     report

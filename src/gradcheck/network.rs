@@ -31,9 +31,10 @@ impl NetworkReport {
 ///
 /// Each entry is perturbed in place and restored bit for bit, so the network's
 /// parameters are unchanged afterwards; its gradient buffers are zeroed and
-/// then hold this batch's gradients. Use f64 networks: in f32 the loss itself
-/// is too coarse for finite differences (check an f32 network by comparing its
-/// gradients with those of the same network in f64).
+/// then hold this batch's gradients. The check runs in the network's own type;
+/// for an f32 network use [`Options::for_type`]`::<f32>()`, whose looser
+/// bounds fit f32's rounding (comparing with the same network in f64 is the
+/// sharper test). [`Options::which`] picks the gradients to check.
 ///
 /// ```
 /// use tinymlp::{Act, DynMlp, HalfMse, Init, Matrix, Rng, gradcheck};
@@ -96,45 +97,50 @@ where
     let baseline = net.piece_signature();
     let input_grad = net.input_grad().cloned().unwrap_or_else(|| Matrix::zeros(0, 0));
 
-    let mut report = NetworkReport::default();
+    let mut report =
+        NetworkReport { weights: Report::new(options), biases: Report::new(options), inputs: Report::new(options) };
     let mut parameters = net.parameters_to_vec();
     let gradients = net.gradients_to_vec();
     let h = options.step;
     let mut sub_options = *options;
     for (layer_index, offset, len) in layer_spans(net) {
-        let (inputs, outputs) = {
-            let layer = net.layers().layer(layer_index);
-            (layer.inputs(), layer.outputs())
-        };
-        sub_options.seed = options.seed.wrapping_add(offset as u64);
-        for local in chosen_indices(len, &sub_options) {
-            let flat = offset + local;
-            let saved = parameters[flat];
-            let mut at = |delta: f64, net: &mut Mlp<T, L>| -> Result<(f64, bool)> {
-                parameters[flat] = T::from_f64(saved.as_f64() + delta);
+        let (inputs, outputs) = net.layer(layer_index).map_or((0, 0), |layer| (layer.inputs(), layer.outputs()));
+        // The layer's weights, then its bias, each with its own choice of entries.
+        let weights = inputs * outputs;
+        let kinds = [(options.which.weights, 0, weights), (options.which.biases, weights, len - weights)];
+        for (start, count) in kinds.into_iter().filter(|kind| kind.0).map(|kind| (kind.1, kind.2)) {
+            sub_options.seed = options.seed.wrapping_add((offset + start) as u64);
+            for local in chosen_indices(count, &sub_options).map(|i| start + i) {
+                let flat = offset + local;
+                let saved = parameters[flat];
+                let mut at = |delta: f64, net: &mut Mlp<T, L>| -> Result<(f64, bool)> {
+                    parameters[flat] = T::from_f64(saved.as_f64() + delta);
+                    net.set_parameters(&parameters)?;
+                    net.try_forward(x)?;
+                    let value = (net.try_loss(loss, target)?).as_f64();
+                    parameters[flat] = saved;
+                    Ok((value, net.piece_signature() == baseline))
+                };
+                let (values, same_pieces) = estimate(|d| at(d, net), h)?;
                 net.set_parameters(&parameters)?;
-                net.try_forward(x)?;
-                let value = (net.try_loss(loss, target)?).as_f64();
-                parameters[flat] = saved;
-                Ok((value, net.piece_signature() == baseline))
-            };
-            let (values, same_pieces) = estimate(|d| at(d, net), h)?;
-            net.set_parameters(&parameters)?;
-            let (location, into) = if local < inputs * outputs {
-                (Location::Weight { layer: layer_index, row: local / inputs, col: local % inputs }, &mut report.weights)
-            } else {
-                (Location::Bias { layer: layer_index, index: local - inputs * outputs }, &mut report.biases)
-            };
-            if same_pieces {
-                into.record(location, gradients[flat].as_f64(), values, floor);
-            } else {
-                into.skipped_kinks += 1;
+                let (location, into) = if local < weights {
+                    let location = Location::Weight { layer: layer_index, row: local / inputs, col: local % inputs };
+                    (location, &mut report.weights)
+                } else {
+                    (Location::Bias { layer: layer_index, index: local - weights }, &mut report.biases)
+                };
+                if same_pieces {
+                    into.record(location, gradients[flat].as_f64(), values, floor);
+                } else {
+                    into.skipped_kinks += 1;
+                }
             }
         }
     }
 
     let mut perturbed = x.clone();
-    for index in chosen_indices(x.len(), options) {
+    let input_count = if options.which.inputs { x.len() } else { 0 };
+    for index in chosen_indices(input_count, options) {
         let saved = x.as_slice()[index];
         let mut at = |delta: f64, net: &mut Mlp<T, L>| -> Result<(f64, bool)> {
             perturbed.as_mut_slice()[index] = T::from_f64(saved.as_f64() + delta);

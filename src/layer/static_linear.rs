@@ -36,7 +36,7 @@ use crate::{Activation, Scalar};
 /// Big layers belong in a `static` (or a `Box`), never in a local variable: a
 /// `StaticLinear<f32, 1024, 1024>` is 4 MiB.
 #[derive(Debug, Clone, PartialEq)]
-pub struct StaticLinear<T, const IN: usize, const OUT: usize, A> {
+pub struct StaticLinear<T, const IN: usize, const OUT: usize, A = crate::Identity> {
     /// Weights, one row per output.
     pub weight: [[T; IN]; OUT],
     /// Biases, one per output.
@@ -54,9 +54,23 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation<T>> StaticLinea
     /// pre-activation and the output).
     pub const SCRATCH_BYTES: usize = 2 * OUT * core::mem::size_of::<T>();
 
+    /// Evaluated by the constructor: a width of zero is a compile-time error,
+    /// as for [`Linear`](crate::Linear).
+    const VALID: () = assert!(IN > 0 && OUT > 0, "a StaticLinear layer needs at least one input and one output");
+
     /// A layer from its parameters; usable in `const` and `static` items.
+    ///
+    /// A width of zero does not compile:
+    ///
+    /// ```compile_fail
+    /// use tinymlp::{StaticLinear, Tanh};
+    ///
+    /// let layer = StaticLinear::<f32, 3, 0, Tanh>::new([], [], Tanh);
+    /// let _ = layer.forward(&[1.0, 2.0, 3.0]);
+    /// ```
     #[must_use]
     pub const fn new(weight: [[T; IN]; OUT], bias: [T; OUT], activation: A) -> Self {
+        let () = Self::VALID;
         Self { weight, bias, activation }
     }
 
