@@ -59,9 +59,11 @@
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
-#[cfg(feature = "alloc")]
+// Unit tests use the heap (and the harness needs std) in every configuration,
+// so `cargo test --no-default-features --lib` tests the no-heap build.
+#[cfg(any(feature = "alloc", test))]
 extern crate alloc;
-#[cfg(feature = "std")]
+#[cfg(any(feature = "std", test))]
 extern crate std;
 
 mod activation;

@@ -188,3 +188,40 @@ chains! {
     8 => [(0, A0, W0, W1), (1, A1, W1, W2), (2, A2, W2, W3), (3, A3, W3, W4), (4, A4, W4, W5),
           (5, A5, W5, W6), (6, A6, W6, W7), (7, A7, W7, W8)], W0 -> W8;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Identity, Tanh};
+
+    /// A static network against the same network written as plain loops; runs
+    /// without `alloc` (`cargo test --no-default-features --lib`).
+    #[test]
+    fn static_predict_is_the_plain_loops() {
+        let net = (
+            StaticLinear::new([[0.5f32, -0.25], [1.0, 0.75], [-1.5, 0.125]], [0.1, -0.2, 0.3], Tanh),
+            StaticLinear::new([[1.0, -1.0, 0.5]], [0.25], Identity),
+        );
+        let x = [0.7f32, -1.3];
+        let mut hidden = [0.0f32; 3];
+        for (o, h) in hidden.iter_mut().enumerate() {
+            let mut sum = 0.0;
+            for (i, &x_i) in x.iter().enumerate() {
+                sum += x_i * net.0.weight[o][i];
+            }
+            *h = Activation::<f32>::value(&Tanh, sum + net.0.bias[o]);
+        }
+        let mut output = 0.0f32;
+        for (o, &h) in hidden.iter().enumerate() {
+            output += h * net.1.weight[0][o];
+        }
+        output += net.1.bias[0];
+        assert_eq!(net.predict(&x), [output]);
+        assert_eq!(<(StaticLinear<f32, 2, 3, Tanh>, StaticLinear<f32, 3, 1>) as Predict<f32, 2, 1>>::PARAMETERS, 13);
+        // One layer alone, and in a one-element tuple, agree.
+        assert_eq!(net.0.predict(&x), (net.0.clone(),).predict(&x));
+        let mut out = [[0.0f32]; 2];
+        assert!(net.predict_batch(&[x; 3], &mut out).is_err());
+        assert_eq!(out, [[0.0]; 2]);
+    }
+}
