@@ -30,30 +30,49 @@
 //! ```
 //!
 //! ## Where things are
-//! - [`Matrix`]: row-major matrices; [`kernels`]: the products behind them.
-//! - [`Activation`] and the built-ins ([`Sigmoid`], [`Tanh`], [`Relu`], ...);
-//!   [`Act`] picks one at run time.
-//! - [`Dense`]: a layer and its forward/backward math; [`Linear`]: the same with
-//!   widths in the type.
-//! - [`Mlp`]: a network of either ([`DynMlp`] for run-time widths), with
-//!   `forward`, `backward_loss`, `zero_grad`, `step`.
-//! - [`Loss`]: [`HalfMse`] (the exercise's), [`Mse`], [`L1`], [`Huber`], [`Bce`],
-//!   [`BceWithLogits`], [`CrossEntropy`], [`CrossEntropyIndex`].
-//! - [`Optimizer`]: [`Sgd`], [`Adam`] (and AdamW), [`RmsProp`]; [`Schedule`]s.
-//! - [`Fit`]: mini-batch training with shuffling, validation and early stopping.
-//! - [`Init`] and [`Rng`]: seeded initialisation with PyTorch's distributions.
-//! - [`safetensors`]: the file format; networks read and write it with
-//!   PyTorch's names (`Mlp::to_safetensors`, `DynMlp::from_safetensors`).
-//! - [`gradcheck`]: finite-difference checks for your own code; [`check_finite`]
-//!   and `Mlp::check_parameters` / `check_gradients` for NaN and infinities.
+//! One concept per file or folder; each folder's `mod.rs` opens with its own map.
+//!
+//! | path | what |
+//! |---|---|
+//! | `scalar.rs` | [`Scalar`]: the element types, f32 and f64 ([`Float`] is num-traits' float trait, re-exported) |
+//! | `matrix.rs` | [`Matrix`]: row-major matrices (`alloc`) |
+//! | `kernels/` | [`kernels`]: the products ([`kernels::gemm`]), their dispatch over SIMD paths and threads, the element-wise loops |
+//! | `activation/` | [`Activation`], the built-ins ([`Sigmoid`], [`Tanh`], [`Relu`], ...) and [`Act`], all generated from one table |
+//! | `layer/` | the dense layer: its one implementation of the math, [`Dense`] (run-time widths), [`Linear`] (widths in the type), [`StaticLinear`] (arrays, no heap), and how layers chain ([`Layers`], [`Predict`]) |
+//! | `mlp/` | [`Mlp`] and [`DynMlp`]: forward, backward, `zero_grad`, step; safetensors I/O, Rust-source export, [`Fit`] (`alloc`) |
+//! | `loss/` | [`Loss`]: [`HalfMse`] (0.5·MSE), [`Mse`], [`L1`], [`Huber`], [`Bce`], [`BceWithLogits`], [`CrossEntropy`], [`CrossEntropyIndex`] |
+//! | `optim/` | [`Optimizer`]: [`Sgd`], [`Adam`] (and AdamW), [`RmsProp`]; [`Schedule`]s (`alloc`) |
+//! | `init.rs`, `rng.rs` | [`Init`] and [`Rng`]: seeded initialisation with PyTorch's distributions |
+//! | `safetensors/` | [`safetensors`]: the file format, read and written without dependencies (`alloc`) |
+//! | `gradcheck/` | [`gradcheck`]: finite-difference checks of activations, losses and networks |
+//! | `finite.rs` | [`check_finite`]: NaN and infinity checks |
+//! | `error.rs` | [`Error`], [`Result`] |
+//!
+//! ## Conventions
+//! - **Errors.** Whatever can fail on the caller's data returns a [`Result`]
+//!   and changes nothing on error. The training loop's calls on [`Mlp`] also
+//!   come as pairs, `try_forward` / `forward` and so on: `try_x` returns the
+//!   `Result`, `x` panics with the error's message (see [`Mlp`]).
+//! - **The default activation** of every layer type is [`Identity`]: a layer
+//!   without one named is affine, as `torch.nn.Linear` is.
+//! - **Optimizers** are built alike: `X::new(XConfig { .. })` or `X::with_lr(lr)`.
 //!
 //! ## Features
-//! - `std` (default): implies `alloc`; uses the platform's libm through num-traits.
+//! - `std` (default): implies `alloc`; uses the platform's libm through
+//!   num-traits, detects SIMD at run time, and lets large products use threads.
 //! - `alloc` (default through `std`): everything that needs a heap (matrices,
-//!   networks, training). Without it: activations, slice kernels, [`Rng`],
-//!   [`Init`], [`special`] and the scalar gradient checks.
-
+//!   networks, training, files). Without it: activations, the slice kernels,
+//!   [`StaticLinear`] networks with [`Predict`], [`Rng`], [`Init`] and the
+//!   scalar gradient checks.
+//!
+// Without `alloc` the heap types do not exist: their names in the map above
+// point to the features section instead of being broken links.
+#![cfg_attr(
+    not(feature = "alloc"),
+    doc = "[`Matrix`]: #features\n[`Dense`]: #features\n[`Linear`]: #features\n[`Layers`]: #features\n[`Mlp`]: #features\n[`DynMlp`]: #features\n[`Fit`]: #features\n[`Optimizer`]: #features\n[`Sgd`]: #features\n[`Adam`]: #features\n[`RmsProp`]: #features\n[`Schedule`]: #features\n[`safetensors`]: #features\n[`kernels::gemm`]: #features"
+)]
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // Only `kernels::simd` may use unsafe code, to call SIMD intrinsics (it allows it
 // and documents every block with a `// SAFETY:` comment).
 #![deny(unsafe_code)]
@@ -85,6 +104,7 @@ mod mlp;
 #[cfg(feature = "alloc")]
 mod optim;
 #[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub mod safetensors;
 
 pub use activation::{Act, Activation, Elu, Gelu, Identity, LeakyRelu, Relu, Sigmoid, Silu, Softplus, Tanh};
@@ -98,12 +118,16 @@ pub use rng::Rng;
 pub use scalar::Scalar;
 
 #[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub use layer::{Dense, Layers, Linear};
 #[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub use matrix::Matrix;
 #[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub use mlp::{DynMlp, EpochReport, Fit, Mlp};
 #[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub use optim::{
     Adam, AdamConfig, CosineAnnealing, Exponential, Optimizer, Parameters, RmsProp, RmsPropConfig, Schedule, Sgd,
     SgdConfig, StepDecay,

@@ -45,7 +45,7 @@ pub struct Options {
     pub max_checks: usize,
     /// Seed for choosing the entries when `max_checks` limits them.
     pub seed: u64,
-    /// Which of a network's gradients [`check_network`] checks (default: all).
+    /// Which of a network's gradients `check_network` checks (default: all).
     pub which: Which,
 }
 
@@ -77,8 +77,8 @@ impl Options {
     }
 }
 
-/// Which gradients of a network [`check_network`] compares with finite
-/// differences.
+/// Which gradients of a network `check_network` (with `alloc`) compares with
+/// finite differences.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Which {
     /// Every layer's weights.

@@ -20,8 +20,8 @@ use crate::{Result, Scalar};
 /// may assume both. Implement it to train with your own loss.
 ///
 /// # Panics
-/// Called directly (not through [`Mlp::loss`](crate::Mlp::loss) or
-/// [`Mlp::backward_loss`](crate::Mlp::backward_loss), the checked forms), the
+/// Called directly (not through `Mlp::try_loss` or `Mlp::try_backward_loss`,
+/// the checked forms), the
 /// built-ins' `value` and `gradient` may panic on slices whose lengths do not
 /// fit `width` (or a width of 0), or on a class index that `validate` would
 /// refuse.
