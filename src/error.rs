@@ -235,7 +235,8 @@ pub(crate) mod alloc_free {
         /// Formats into a name without the heap (truncated at 32 bytes), e.g.
         /// `Name::format(format_args!("layer {i} weight"))`.
         #[must_use]
-        pub fn format(args: fmt::Arguments<'_>) -> Self {
+        #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // used by the heap types
+        pub(crate) fn format(args: fmt::Arguments<'_>) -> Self {
             let mut name = Self { bytes: [0; 32], len: 0 };
             // Writing never fails: excess text is dropped at a char boundary.
             let _ = fmt::Write::write_fmt(&mut name, args);
