@@ -4,10 +4,11 @@
 //! through an index function. Tests (and fuzz targets) compare every optimised
 //! path against it.
 
-use super::{Form, check_lengths};
+use super::Form;
+use super::gemm::check_lengths;
 use crate::Scalar;
 
-/// `C (+)= op(A)·op(B)` by the definition; same contract as [`super::gemm`].
+/// `C (+)= op(A)·op(B)` by the definition; same contract as [`gemm()`](super::gemm()).
 ///
 /// ```
 /// use tinymlp::kernels::{Form, reference};

@@ -17,8 +17,8 @@
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use super::Product;
 use super::blocked::{self, MicroKernel};
+use super::product::Product;
 use crate::Scalar;
 
 /// The most threads a product may use; 1 until [`set_threads`] is called.
