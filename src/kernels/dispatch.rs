@@ -2,6 +2,9 @@
 //! the shape thresholds that pick one for [`gemm()`](super::gemm()), and the
 //! `#[target_feature]` trampolines that compile a loop (a product's plain
 //! loops, an activation's) for the CPU's widest vectors.
+//!
+//! The thresholds and the trampolines' cut-offs are machine-tuned: none of them
+//! is public API.
 
 use core::fmt;
 
@@ -101,12 +104,17 @@ pub fn available_paths() -> impl Iterator<Item = Path> {
 /// are large (2¹⁸ multiply-adds and at least 16 in every dimension). The
 /// thresholds were measured on an AVX-512 CPU (`benches/gemm.rs`).
 ///
+/// Unstable: public for the crate's tests and benchmarks only, hidden from the
+/// documentation and not covered by semver (the thresholds follow
+/// measurements).
+///
 /// ```
 /// use tinymlp::kernels::{path_for, Form, Path};
 ///
 /// assert_eq!(path_for::<f32>(Form::ABt, 2, 4, 1), Path::Simple);
 /// assert_ne!(path_for::<f64>(Form::AB, 512, 512, 512), Path::Simple);
 /// ```
+#[doc(hidden)]
 #[must_use]
 pub fn path_for<T: Scalar>(form: Form, m: usize, n: usize, k: usize) -> Path {
     let work = m.saturating_mul(n).saturating_mul(k);

@@ -88,8 +88,12 @@ fn scale_by_loop<T: Copy + Mul<Output = T>>(x: &[T], y: &[T], grad: &mut [T], f:
 /// Adds `row` to every row of the row-major `rows x row.len()` matrix `matrix`
 /// (a layer's bias).
 ///
+/// Unstable: public for the crate's fuzz targets only, hidden from the
+/// documentation and not covered by semver.
+///
 /// # Panics
 /// Panics if `matrix.len()` is not a multiple of `row.len()`.
+#[doc(hidden)]
 pub fn add_row_to_each<T: Scalar>(matrix: &mut [T], row: &[T]) {
     if row.is_empty() {
         assert!(matrix.is_empty(), "add_row_to_each: empty row for a non-empty matrix");
@@ -112,8 +116,12 @@ pub fn add_row_to_each<T: Scalar>(matrix: &mut [T], row: &[T]) {
 /// Adds the column sums of the row-major matrix `matrix` (width `sums.len()`) to
 /// `sums` (a layer's bias gradient).
 ///
+/// Unstable: public for the crate's fuzz targets only, hidden from the
+/// documentation and not covered by semver.
+///
 /// # Panics
 /// Panics if `matrix.len()` is not a multiple of `sums.len()`.
+#[doc(hidden)]
 pub fn add_column_sums<T: Scalar>(sums: &mut [T], matrix: &[T]) {
     if sums.is_empty() {
         assert!(matrix.is_empty(), "add_column_sums: no columns for a non-empty matrix");

@@ -50,6 +50,7 @@ mod elementwise;
 mod gemm;
 mod portable;
 mod product;
+#[doc(hidden)]
 pub mod reference;
 #[cfg(target_arch = "x86_64")]
 mod simd;
@@ -57,11 +58,20 @@ mod simple;
 #[cfg(feature = "std")]
 mod threads;
 
-pub use dispatch::{Path, available_paths, path_for};
-pub use elementwise::{add_column_sums, add_row_to_each};
+pub use dispatch::{Path, available_paths};
 pub use gemm::{Form, gemm, gemm_with};
 #[cfg(feature = "std")]
-pub use threads::{MAX_THREADS, PARALLEL_MIN, set_threads, threads};
+pub use threads::{set_threads, threads};
+
+// Tuning knobs and test yardsticks that tests, benchmarks and fuzz targets
+// outside the crate use: reachable, but not part of the documented API.
+#[doc(hidden)]
+pub use dispatch::path_for;
+#[doc(hidden)]
+pub use elementwise::{add_column_sums, add_row_to_each};
+#[cfg(feature = "std")]
+#[doc(hidden)]
+pub use threads::{MAX_THREADS, PARALLEL_MIN};
 
 pub(crate) use elementwise::{map, scale_by};
 // The activations' accuracy tests run the loops on every path.
