@@ -4,7 +4,9 @@
 //! micro-kernel, on several threads when allowed).
 
 use super::blocked;
-use super::dispatch::{CHEAP, Path, WIDE_MIN, best_packed, compiled_for, path_for};
+#[cfg(target_arch = "x86_64")]
+use super::dispatch::{CHEAP, WIDE_MIN, best_packed, compiled_for};
+use super::dispatch::{Path, path_for};
 use super::portable;
 use super::product::Product;
 #[cfg(target_arch = "x86_64")]
@@ -124,7 +126,9 @@ fn run<T: Scalar>(
     accumulate: bool,
 ) {
     match path {
-        // The plain loops give the same bits for every vector width.
+        // The plain loops give the same bits for every vector width, so large
+        // ones run compiled for the CPU's widest vectors.
+        #[cfg(target_arch = "x86_64")]
         Path::Simple => {
             let work = m.saturating_mul(n).saturating_mul(k) / CHEAP;
             if work < WIDE_MIN {
@@ -138,6 +142,10 @@ fn run<T: Scalar>(
                 );
             }
         }
+        // Elsewhere there is no wider build to switch to: one call, so that the
+        // loops are compiled once (a second copy costs ~1.2 KB on a Cortex-M).
+        #[cfg(not(target_arch = "x86_64"))]
+        Path::Simple => simple::gemm_baseline(form, m, n, k, a, b, c, accumulate),
         packed => T::packed_gemm(packed, form, m, n, k, a, b, c, accumulate),
     }
 }
@@ -192,7 +200,7 @@ packed_gemm!(packed_gemm_f64, f64);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::dispatch::available_paths;
+    use crate::kernels::dispatch::{available_paths, compiled_for};
     use crate::kernels::reference;
     use alloc::vec::Vec;
 
