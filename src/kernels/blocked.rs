@@ -31,7 +31,8 @@
 //! works and training steps stay allocation-free), 64-byte aligned, in size
 //! classes so that small products do not pay for zeroing the largest buffer.
 
-use super::{Form, Product};
+use super::Form;
+use super::product::Product;
 use crate::Scalar;
 
 /// A register-tiled micro-kernel for element type `T`.

@@ -3,11 +3,15 @@
 //! It is written for obviousness, not speed: one multiply-add per element access
 //! through an index function. Tests (and fuzz targets) compare every optimised
 //! path against it.
+//!
+//! Unstable: public for the crate's tests and fuzz targets only, hidden from
+//! the documentation and not covered by semver.
 
-use super::{Form, check_lengths};
+use super::Form;
+use super::gemm::check_lengths;
 use crate::Scalar;
 
-/// `C (+)= op(A)·op(B)` by the definition; same contract as [`super::gemm`].
+/// `C (+)= op(A)·op(B)` by the definition; same contract as [`gemm()`](super::gemm()).
 ///
 /// ```
 /// use tinymlp::kernels::{Form, reference};

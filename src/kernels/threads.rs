@@ -17,8 +17,8 @@
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use super::Product;
 use super::blocked::{self, MicroKernel};
+use super::product::Product;
 use crate::Scalar;
 
 /// The most threads a product may use; 1 until [`set_threads`] is called.
@@ -29,22 +29,30 @@ static THREADS: AtomicUsize = AtomicUsize::new(1);
 /// 50 µs here, and the second core starts cold: on a 2-vCPU machine two
 /// threads only paid off from products of about 1 ms (measured with
 /// `benches/train_step.rs -- --threads 2`).
+///
+/// Unstable: public for the crate's tests only, hidden from the documentation
+/// and not covered by semver (it follows measurements).
+#[doc(hidden)]
 pub const PARALLEL_MIN: usize = 1 << 24;
 
 /// The most threads a product uses, whatever [`set_threads`] says.
+///
+/// Unstable: public for the crate's tests only, hidden from the documentation
+/// and not covered by semver.
+#[doc(hidden)]
 pub const MAX_THREADS: usize = 16;
 
 /// A block has at least this many rows (a few tiles of every kernel).
 const ROW_ALIGN: usize = 24;
 
-/// Lets large products use up to `threads` threads (the calling one
-/// included, at most [`MAX_THREADS`]); `0` and `1` mean one thread, the
-/// default. Applies to the whole process, from the next product on.
+/// Lets large products use up to `threads` threads (the calling one included,
+/// at most 16); `0` and `1` mean one thread, the default. Applies to the whole
+/// process, from the next product on.
 ///
-/// A product is split into blocks of rows of C, one per thread, only when
-/// each block gets at least [`PARALLEL_MIN`] multiply-adds (threads are
-/// started per product, which costs tens of microseconds), so small networks
-/// stay on the calling thread. Every element of C is computed by the same
+/// A product is split into blocks of rows of C, one per thread, only when each
+/// block gets at least 2²⁴ multiply-adds (threads are started per product,
+/// which costs tens of microseconds), so small networks stay on the calling
+/// thread. Every element of C is computed by the same
 /// operations in the same order as on one thread: results are bitwise
 /// identical for every thread count. Starting threads allocates, so a
 /// training step with large products is no longer allocation-free; if the
