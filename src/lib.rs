@@ -92,7 +92,7 @@ pub use init::{FanMode, Init};
 pub use layer::{Predict, StaticLinear};
 pub use loss::{Bce, BceWithLogits, CrossEntropy, CrossEntropyIndex, HalfMse, Huber, L1, Loss, Mse};
 pub use rng::Rng;
-pub use scalar::Scalar;
+pub use scalar::{Float, Scalar};
 
 #[cfg(feature = "alloc")]
 pub use layer::{Dense, Layers, Linear};
