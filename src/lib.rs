@@ -51,7 +51,7 @@
 //! - `std` (default): implies `alloc`; uses the platform's libm through num-traits.
 //! - `alloc` (default through `std`): everything that needs a heap (matrices,
 //!   networks, training). Without it: activations, slice kernels, [`Rng`],
-//!   [`Init`], [`special`] and the scalar gradient checks.
+//!   [`Init`] and the scalar gradient checks.
 
 #![no_std]
 // Only `kernels::simd` may use unsafe code, to call SIMD intrinsics (it allows it
@@ -74,7 +74,6 @@ mod layer;
 mod loss;
 mod rng;
 mod scalar;
-pub mod special;
 
 #[cfg(feature = "alloc")]
 mod matrix;

@@ -322,7 +322,7 @@ impl<T: Scalar> Activation<T> for Softplus {
 /// derivative `Φ(x) + x·φ(x)`.
 ///
 /// Vectorised, with PyTorch's formula: value within 1 ulp + `ε·|x|` of its
-/// evaluation with [`special::erf`](crate::special::erf) (the second term is
+/// evaluation with libm's erf (the second term is
 /// where `1 + erf` cancels, for negative `x`), derivative within 2 ulp + `ε`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub struct Gelu;
