@@ -34,9 +34,14 @@ macro_rules! if_parameters {
 /// `Variant: Struct { parameter fields } => { name, gain, source }`, the
 /// braces after `Struct` left out for a unit struct.
 macro_rules! builtins {
+    // The rows twice: once to take apart here, once whole for `@dispatch`.
+    ($(#[$enum_attr:meta])* pub enum Act $rows:tt) => {
+        builtins!(@expand [$(#[$enum_attr])*] $rows $rows);
+    };
+
     (
-        $(#[$enum_attr:meta])*
-        pub enum Act {
+        @expand [$(#[$enum_attr:meta])*]
+        {
             $(
                 $(#[$attr:meta])*
                 $variant:ident : $ty:ident $({ $($param:ident),+ $(,)? })? => {
@@ -46,12 +51,13 @@ macro_rules! builtins {
                 }
             ),+ $(,)?
         }
+        $rows:tt
     ) => {
         $(#[$enum_attr])*
         pub enum Act {
             $(
                 $(#[$attr])*
-                #[doc = concat!("\n\nName `\"", $name, "\"`; the struct is [`", stringify!($ty), "`].")]
+                #[doc = concat!("\n\nName: `\"", $name, "\"`.")]
                 $variant $( (if_parameters!([$($param)+] $ty)) )?,
             )+
         }
@@ -120,25 +126,23 @@ macro_rules! builtins {
         impl<T: Scalar> Activation<T> for Act {
             #[inline(always)]
             fn value(&self, x: T) -> T {
-                builtins!(@dispatch self, act => Activation::<T>::value(act, x); $($variant: $ty $({ $($param),+ })?),+)
+                builtins!(@dispatch self, act => Activation::<T>::value(act, x); $rows)
             }
             #[inline(always)]
             fn derivative(&self, x: T, y: T) -> T {
-                builtins!(@dispatch self, act => Activation::<T>::derivative(act, x, y); $($variant: $ty $({ $($param),+ })?),+)
+                builtins!(@dispatch self, act => Activation::<T>::derivative(act, x, y); $rows)
             }
             fn piece(&self, x: T) -> u32 {
-                builtins!(@dispatch self, act => Activation::<T>::piece(act, x); $($variant: $ty $({ $($param),+ })?),+)
+                builtins!(@dispatch self, act => Activation::<T>::piece(act, x); $rows)
             }
             fn builtin(&self, _: Token) -> Option<Act> {
                 Some(*self)
             }
             fn forward_slice(&self, x: &[T], y: &mut [T]) {
-                builtins!(@dispatch self, act => Activation::<T>::forward_slice(act, x, y); $($variant: $ty $({ $($param),+ })?),+)
+                builtins!(@dispatch self, act => Activation::<T>::forward_slice(act, x, y); $rows)
             }
             fn backward_slice(&self, x: &[T], y: &[T], grad: &mut [T]) {
-                builtins!(
-                    @dispatch self, act => Activation::<T>::backward_slice(act, x, y, grad); $($variant: $ty $({ $($param),+ })?),+
-                )
+                builtins!(@dispatch self, act => Activation::<T>::backward_slice(act, x, y, grad); $rows)
             }
         }
 
@@ -154,7 +158,12 @@ macro_rules! builtins {
 
     // `$call` with `$act` bound to a reference to the variant's struct, rebuilt
     // from the fields the pattern took apart (a unit struct is its own value).
-    (@dispatch $self:ident, $act:ident => $call:expr; $($variant:ident : $ty:ident $({ $($param:ident),+ })?),+) => {
+    (
+        @dispatch $self:ident, $act:ident => $call:expr;
+        {
+            $( $(#[$attr:meta])* $variant:ident : $ty:ident $({ $($param:ident),+ $(,)? })? => { $($row:tt)* } ),+ $(,)?
+        }
+    ) => {
         match *$self {
             $(
                 Act::$variant $( ($ty { $($param),+ }) )? => {
@@ -191,56 +200,56 @@ builtins! {
     #[derive(Debug, Clone, Copy, PartialEq, Default)]
     #[non_exhaustive]
     pub enum Act {
-        /// [`Identity`]: `x`, what a layer without a named activation applies.
+        /// [`Identity`], `x`, what a layer without a named activation applies.
         #[default]
         Identity: Identity => {
             name: "identity",
             gain: Some(1.0),
             source: "::tinymlp::Identity".into(),
         },
-        /// [`Sigmoid`].
+        /// [`Sigmoid`], `1/(1 + e^(−x))`.
         Sigmoid: Sigmoid => {
             name: "sigmoid",
             gain: Some(1.0),
             source: "::tinymlp::Sigmoid".into(),
         },
-        /// [`Tanh`].
+        /// [`Tanh`], `tanh(x)`.
         Tanh: Tanh => {
             name: "tanh",
             gain: Some(5.0 / 3.0),
             source: "::tinymlp::Tanh".into(),
         },
-        /// [`Relu`].
+        /// [`Relu`], `max(0, x)`.
         Relu: Relu => {
             name: "relu",
             gain: Some(core::f64::consts::SQRT_2),
             source: "::tinymlp::Relu".into(),
         },
-        /// [`LeakyRelu`] with its slope.
+        /// [`LeakyRelu`] with its negative slope: `x`, or `negative_slope · x` below 0.
         LeakyRelu: LeakyRelu { negative_slope } => {
             name: "leaky_relu",
             gain: Some(Float::sqrt(2.0 / (1.0 + negative_slope * negative_slope))),
             source: alloc::format!("::tinymlp::LeakyRelu::new({negative_slope:?})"),
         },
-        /// [`Elu`] with its alpha.
+        /// [`Elu`] with its alpha: `x`, or `alpha · (e^x − 1)` below 0.
         Elu: Elu { alpha } => {
             name: "elu",
             gain: None,
             source: alloc::format!("::tinymlp::Elu::new({alpha:?})"),
         },
-        /// [`Silu`].
+        /// [`Silu`], `x · σ(x)`.
         Silu: Silu => {
             name: "silu",
             gain: None,
             source: "::tinymlp::Silu".into(),
         },
-        /// [`Softplus`] with its beta and threshold.
+        /// [`Softplus`] with its beta and threshold: `ln(1 + e^(beta·x))/beta`.
         Softplus: Softplus { beta, threshold } => {
             name: "softplus",
             gain: None,
             source: alloc::format!("::tinymlp::Softplus::new({beta:?}, {threshold:?})"),
         },
-        /// [`Gelu`] (exact erf form).
+        /// [`Gelu`], the exact erf form: `x · Φ(x)`.
         Gelu: Gelu => {
             name: "gelu",
             gain: None,
