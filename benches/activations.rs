@@ -112,9 +112,9 @@ fn libm_derivative<T: Scalar>(act: Act, x: T, y: T) -> T {
     }
 }
 
-/// Φ(x) through the crate's f64 `erf`, as the GELU built-in did.
+/// Φ(x) through libm's f64 `erf`, as the GELU built-in once did through a port of it.
 fn normal_cdf<T: Scalar>(x: T) -> T {
-    T::from_f64(0.5 * (1.0 + tinymlp::special::erf(x.as_f64() * std::f64::consts::FRAC_1_SQRT_2)))
+    T::from_f64(0.5 * (1.0 + libm::erf(x.as_f64() * std::f64::consts::FRAC_1_SQRT_2)))
 }
 
 /// Median nanoseconds per element of `pass` (one pass over `LEN` elements).

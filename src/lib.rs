@@ -95,7 +95,6 @@ mod layer;
 mod loss;
 mod rng;
 mod scalar;
-pub mod special;
 
 #[cfg(feature = "alloc")]
 mod matrix;
@@ -113,9 +112,8 @@ pub use finite::{check_finite, first_non_finite};
 pub use init::{FanMode, Init};
 pub use layer::{Predict, StaticLinear};
 pub use loss::{Bce, BceWithLogits, CrossEntropy, CrossEntropyIndex, HalfMse, Huber, L1, Loss, Mse};
-pub use num_traits::Float;
 pub use rng::Rng;
-pub use scalar::Scalar;
+pub use scalar::{Float, Scalar};
 
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]

@@ -1,7 +1,12 @@
 //! The element types tinymlp computes with.
 
 use core::fmt::{Debug, Display};
-use num_traits::Float;
+/// num-traits' floating-point trait, re-exported so that a `#![no_std]` crate
+/// can call `exp`, `tanh`, `ln_1p`, ... on a concrete `f32` or `f64` (in its
+/// own [`Activation`](crate::Activation), say) without depending on
+/// num-traits itself; without std, libm provides them. Every [`Scalar`] is a
+/// `Float`.
+pub use num_traits::Float;
 
 /// A floating-point element type: `f32` or `f64`.
 ///

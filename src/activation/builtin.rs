@@ -29,6 +29,7 @@
 //! subnormal factor (below about −708 in f64, −87 in f32) keep its absolute
 //! accuracy only. Identity, ReLU and leaky ReLU are exact.
 
+use super::sealed::Token;
 use super::{Act, Activation, fast};
 use crate::{Scalar, kernels};
 
@@ -64,14 +65,22 @@ macro_rules! vectorised_slices {
     };
 }
 
+/// `Activation::builtin` for a built-in: itself, as an [`Act`] (its `From`
+/// impl comes from the table in `act.rs`).
+macro_rules! is_builtin {
+    () => {
+        fn builtin(&self, _: Token) -> Option<Act> {
+            Some(Act::from(*self))
+        }
+    };
+}
+
 /// `f(x) = x`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub struct Identity;
 
 impl<T: Scalar> Activation<T> for Identity {
-    fn builtin(&self) -> Option<Act> {
-        Some(Act::Identity)
-    }
+    is_builtin!();
     #[inline(always)]
     fn value(&self, x: T) -> T {
         x
@@ -94,9 +103,7 @@ impl<T: Scalar> Activation<T> for Identity {
 pub struct Sigmoid;
 
 impl<T: Scalar> Activation<T> for Sigmoid {
-    fn builtin(&self) -> Option<Act> {
-        Some(Act::Sigmoid)
-    }
+    is_builtin!();
     #[inline(always)]
     fn value(&self, x: T) -> T {
         fast::sigmoid(x)
@@ -116,9 +123,7 @@ impl<T: Scalar> Activation<T> for Sigmoid {
 pub struct Tanh;
 
 impl<T: Scalar> Activation<T> for Tanh {
-    fn builtin(&self) -> Option<Act> {
-        Some(Act::Tanh)
-    }
+    is_builtin!();
     #[inline(always)]
     fn value(&self, x: T) -> T {
         fast::tanh(x)
@@ -135,9 +140,7 @@ impl<T: Scalar> Activation<T> for Tanh {
 pub struct Relu;
 
 impl<T: Scalar> Activation<T> for Relu {
-    fn builtin(&self) -> Option<Act> {
-        Some(Act::Relu)
-    }
+    is_builtin!();
     #[inline(always)]
     fn value(&self, x: T) -> T {
         // Written so that a NaN input stays NaN, as torch.relu does.
@@ -178,9 +181,7 @@ impl Default for LeakyRelu {
 }
 
 impl<T: Scalar> Activation<T> for LeakyRelu {
-    fn builtin(&self) -> Option<Act> {
-        Some(Act::LeakyRelu(*self))
-    }
+    is_builtin!();
     #[inline(always)]
     fn value(&self, x: T) -> T {
         if x > T::zero() { x } else { x * T::from_f64(self.negative_slope) }
@@ -223,9 +224,7 @@ impl Default for Elu {
 }
 
 impl<T: Scalar> Activation<T> for Elu {
-    fn builtin(&self) -> Option<Act> {
-        Some(Act::Elu(*self))
-    }
+    is_builtin!();
     #[inline(always)]
     fn value(&self, x: T) -> T {
         // Both sides are computed and one is selected (see `vectorised_slices`).
@@ -251,9 +250,7 @@ impl<T: Scalar> Activation<T> for Elu {
 pub struct Silu;
 
 impl<T: Scalar> Activation<T> for Silu {
-    fn builtin(&self) -> Option<Act> {
-        Some(Act::Silu)
-    }
+    is_builtin!();
     #[inline(always)]
     fn value(&self, x: T) -> T {
         x * fast::sigmoid(x)
@@ -298,9 +295,7 @@ impl Default for Softplus {
 }
 
 impl<T: Scalar> Activation<T> for Softplus {
-    fn builtin(&self) -> Option<Act> {
-        Some(Act::Softplus(*self))
-    }
+    is_builtin!();
     #[inline(always)]
     fn value(&self, x: T) -> T {
         let beta = T::from_f64(self.beta);
@@ -327,15 +322,13 @@ impl<T: Scalar> Activation<T> for Softplus {
 /// derivative `Φ(x) + x·φ(x)`.
 ///
 /// Vectorised, with PyTorch's formula: value within 1 ulp + `ε·|x|` of its
-/// evaluation with [`special::erf`](crate::special::erf) (the second term is
+/// evaluation with libm's erf (the second term is
 /// where `1 + erf` cancels, for negative `x`), derivative within 2 ulp + `ε`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub struct Gelu;
 
 impl<T: Scalar> Activation<T> for Gelu {
-    fn builtin(&self) -> Option<Act> {
-        Some(Act::Gelu)
-    }
+    is_builtin!();
     #[inline(always)]
     fn value(&self, x: T) -> T {
         let t = x * T::from_f64(core::f64::consts::FRAC_1_SQRT_2);

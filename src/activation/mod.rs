@@ -7,50 +7,169 @@
 //! of the libm evaluation), and the slice methods give bitwise the results of
 //! the scalar ones.
 //!
-//! # Writing your own
-//! Implement [`Activation::value`] and [`Activation::derivative`]. The
-//! derivative receives both the input `x` and the cached output `y = value(x)`,
-//! so it can use whichever is cheaper (sigmoid's is `y(1 - y)`). If your
-//! function has kinks (like ReLU at 0), also implement [`Activation::piece`] so
-//! the [gradient checker](crate::gradcheck) can tell a kink from a bug.
+//! How to write your own: see [`Activation`].
 //!
-//! ```
-//! use tinymlp::{Activation, Scalar};
-//!
-//! /// x / (1 + |x|), a cheap sigmoid-like squashing function.
-//! struct Softsign;
-//!
-//! impl<T: Scalar> Activation<T> for Softsign {
-//!     fn value(&self, x: T) -> T {
-//!         x / (T::one() + x.abs())
-//!     }
-//!     fn derivative(&self, x: T, _y: T) -> T {
-//!         let d = T::one() + x.abs();
-//!         T::one() / (d * d)
-//!     }
-//! }
-//!
-//! let report = tinymlp::gradcheck::check_activation(&Softsign, &[-3.0, -0.5, 0.25, 2.0]);
-//! assert!(report.max_relative_error < 1e-7);
-//! ```
+//! Where things are:
+//! - `mod.rs`: the [`Activation`] trait;
+//! - `act.rs`: [`Act`] and the ONE table of built-ins it is generated from
+//!   (names, gains, Rust-source export, dispatch);
+//! - `builtin.rs`: each built-in's struct and math;
+//! - `fast/`: the vectorisable `exp`, `tanh` and `erf` kernels they use;
+//! - `accuracy.rs` (tests): the ulp bounds, enforced against libm.
 
 #[cfg(test)]
 mod accuracy;
+mod act;
 mod builtin;
 mod fast;
 
-pub use builtin::{Elu, Gelu, Identity, LeakyRelu, Relu, Sigmoid, Silu, Softplus, Tanh};
+pub use act::Act;
+// Every public item of `builtin.rs` is a built-in activation struct.
+pub use builtin::*;
 
-use crate::{Error, Result, Scalar};
-use core::fmt;
-use core::str::FromStr;
+use crate::Scalar;
+
+/// The key to [`Activation::builtin`]: a public type in a private module, so
+/// that code outside the crate can neither name it (to override the method)
+/// nor make one (to call it).
+mod sealed {
+    /// See the module docs.
+    #[derive(Debug, Clone, Copy)]
+    pub struct Token(pub(super) ());
+}
 
 /// An element-wise activation function and its derivative.
 ///
 /// Layers call the slice methods once per layer and batch, so dispatch happens
 /// once per layer, not per element; a type can override them with a faster loop.
-/// The trait is object safe: `&dyn Activation<f32>` and `Box<dyn Activation<f64>>`
-/// work wherever an activation is expected.
+///
+/// # Writing your own
+/// Implement [`Activation::value`] and [`Activation::derivative`]. The
+/// derivative receives both the input `x` and the cached output `y = value(x)`,
+/// so it can use whichever is cheaper (sigmoid's is `y(1 - y)`). If your
+/// function has kinks (like ReLU at 0), also implement [`Activation::piece`] so
+/// the [gradient checker](crate::gradcheck) can tell a kink from a bug.
+///
+/// ```
+/// use tinymlp::{Activation, Scalar};
+///
+/// /// x / (1 + |x|), a cheap sigmoid-like squashing function.
+/// struct Softsign;
+///
+/// impl<T: Scalar> Activation<T> for Softsign {
+///     fn value(&self, x: T) -> T {
+///         x / (T::one() + x.abs())
+///     }
+///     fn derivative(&self, x: T, _y: T) -> T {
+///         let d = T::one() + x.abs();
+///         T::one() / (d * d)
+///     }
+/// }
+///
+/// let report = tinymlp::gradcheck::check_activation(&Softsign, &[-3.0, -0.5, 0.25, 2.0]);
+/// assert!(report.max_relative_error < 1e-7);
+/// ```
+///
+/// An activation for one concrete type works the same way. In a `#![no_std]`
+/// crate, `f32` has no `exp` or `tanh` methods of its own (they live in std);
+/// [`tinymlp::Float`](crate::Float) (num-traits' `Float`, re-exported, backed
+/// by libm without std) provides them, so the crate needs no num-traits
+/// dependency of its own:
+///
+/// ```
+/// use tinymlp::{Activation, Float};
+///
+/// /// Mish, x · tanh(softplus(x)), for f32 only.
+/// struct Mish;
+///
+/// impl Activation<f32> for Mish {
+///     fn value(&self, x: f32) -> f32 {
+///         x * Float::tanh(Float::ln_1p(x.exp()))
+///     }
+///     fn derivative(&self, x: f32, _y: f32) -> f32 {
+///         let t = Float::tanh(Float::ln_1p(x.exp()));
+///         let sigmoid = 1.0 / (1.0 + Float::exp(-x));
+///         t + x * sigmoid * (1.0 - t * t)
+///     }
+/// }
+///
+/// assert!((Mish.value(1.0) - 0.865_098_4).abs() < 1e-6);
+/// assert!((Mish.derivative(1.0, 0.0) - 1.049_036_2).abs() < 1e-5);
+/// ```
+///
+/// # Trait objects
+/// See [`Activation`]: what works with `&dyn Activation<T>` and
+/// `Box<dyn Activation<T>>`, and what needs `Clone` or `Default`.
+///
+/// # Adding a built-in
+/// A new built-in touches three places here: its struct and its math (`impl
+/// Activation`, with `is_builtin!()` in it) in `builtin.rs`; its row in the
+/// table in `act.rs` (which makes its `Act` variant, name, gain, dispatch,
+/// `From` impl, parsing and Rust-source export); and its reference formula
+/// and bounds in `accuracy.rs` (whose checks already run over [`Act::ALL`];
+/// an exact formula like ReLU's needs none). Outside this module, only the
+/// crate root's re-export names the struct.
+///
+/// # Trait objects
+/// The trait is object safe, and `&dyn Activation<T>` and
+/// `Box<dyn Activation<T>>` are activations themselves, so one network can
+/// mix custom and built-in functions: [`Dense::new`] and
+/// [`Dense::from_parameters`] take any
+/// activation, a `Vec` of such layers makes an [`Mlp`] with
+/// [`Mlp::try_new`], and
+/// [`Linear::with`] takes one for a fixed-width layer.
+/// What copies or invents an activation needs more than the trait:
+/// [`DynMlp::from_widths`] and
+/// [`DynMlp::from_safetensors`] clone the
+/// hidden activation into every hidden layer (`A: Clone`, which a
+/// `Box<dyn Activation<T>>` is not), and
+/// [`Linear::new`] builds one with `A: Default`.
+/// [`DynMlp::from_widths_with`] asks for
+/// each layer's activation and needs neither.
+///
+/// ```
+/// use tinymlp::{Activation, Dense, Identity, Init, Mlp, Rng, Scalar, Tanh};
+///
+/// let mut rng = Rng::new(0);
+/// let layers: Vec<Dense<f64, Box<dyn Activation<f64>>>> = vec![
+///     Dense::new(2, 8, Box::new(Tanh), Init::TorchDefault, &mut rng),
+///     Dense::new(8, 1, Box::new(Identity), Init::TorchDefault, &mut rng),
+/// ];
+/// let net = Mlp::try_new(layers)?;
+/// assert_eq!(net.widths(), [2, 8, 1]);
+/// # Ok::<(), tinymlp::Error>(())
+/// ```
+///
+/// # Exported source
+/// Only the built-ins (and [`Act`]) can be exported as Rust source: a custom
+/// activation cannot claim to be one, even if it computes the same function.
+///
+/// ```compile_fail,E0050
+/// use tinymlp::{Act, Activation};
+///
+/// struct NotTanh;
+///
+/// impl Activation<f64> for NotTanh {
+///     fn value(&self, x: f64) -> f64 {
+///         x
+///     }
+///     fn derivative(&self, _x: f64, _y: f64) -> f64 {
+///         1.0
+///     }
+///     fn builtin(&self) -> Option<Act> {
+///         Some(Act::Tanh)
+///     }
+/// }
+/// ```
+// The heap types named above exist only with `alloc`.
+#[cfg_attr(
+    feature = "alloc",
+    doc = "[`Dense::from_parameters`]: crate::Dense::from_parameters\n[`Dense::new`]: crate::Dense::new\n[`DynMlp::from_safetensors`]: crate::DynMlp::from_safetensors\n[`DynMlp::from_widths_with`]: crate::DynMlp::from_widths_with\n[`DynMlp::from_widths`]: crate::DynMlp::from_widths\n[`Linear::new`]: crate::Linear::new\n[`Linear::with`]: crate::Linear::with\n[`Mlp::try_new`]: crate::Mlp::try_new\n[`Mlp`]: crate::Mlp"
+)]
+#[cfg_attr(
+    not(feature = "alloc"),
+    doc = "[`Dense::from_parameters`]: #trait-objects\n[`Dense::new`]: #trait-objects\n[`DynMlp::from_safetensors`]: #trait-objects\n[`DynMlp::from_widths_with`]: #trait-objects\n[`DynMlp::from_widths`]: #trait-objects\n[`Linear::new`]: #trait-objects\n[`Linear::with`]: #trait-objects\n[`Mlp::try_new`]: #trait-objects\n[`Mlp`]: #trait-objects"
+)]
 pub trait Activation<T: Scalar> {
     /// The function's value at `x`.
     fn value(&self, x: T) -> T;
@@ -68,9 +187,11 @@ pub trait Activation<T: Scalar> {
         0
     }
 
-    /// The built-in this is, if it is one: lets a network be exported as Rust
-    /// source (see `Mlp::to_rust_source`). Custom activations keep the default.
-    fn builtin(&self) -> Option<Act> {
+    /// The built-in this is, if it is one: what `Mlp::to_rust_source` writes.
+    /// Sealed (its argument's type cannot be named outside the crate), so a
+    /// custom activation can never pass for a built-in and be exported as one.
+    #[doc(hidden)]
+    fn builtin(&self, _: sealed::Token) -> Option<Act> {
         None
     }
 
@@ -108,8 +229,8 @@ impl<T: Scalar, A: Activation<T> + ?Sized> Activation<T> for &A {
     fn piece(&self, x: T) -> u32 {
         (**self).piece(x)
     }
-    fn builtin(&self) -> Option<Act> {
-        (**self).builtin()
+    fn builtin(&self, token: sealed::Token) -> Option<Act> {
+        (**self).builtin(token)
     }
     fn forward_slice(&self, x: &[T], y: &mut [T]) {
         (**self).forward_slice(x, y);
@@ -130,8 +251,8 @@ impl<T: Scalar, A: Activation<T> + ?Sized> Activation<T> for alloc::boxed::Box<A
     fn piece(&self, x: T) -> u32 {
         (**self).piece(x)
     }
-    fn builtin(&self) -> Option<Act> {
-        (**self).builtin()
+    fn builtin(&self, token: sealed::Token) -> Option<Act> {
+        (**self).builtin(token)
     }
     fn forward_slice(&self, x: &[T], y: &mut [T]) {
         (**self).forward_slice(x, y);
@@ -141,215 +262,15 @@ impl<T: Scalar, A: Activation<T> + ?Sized> Activation<T> for alloc::boxed::Box<A
     }
 }
 
-/// A built-in activation chosen at run time, for networks whose shape and
-/// functions come from a file or a command line.
-///
-/// Dispatch on the variant happens once per slice, so an `Act` costs the same
-/// as the concrete type. Names follow PyTorch's functional names.
-///
-/// ```
-/// use tinymlp::{Act, Activation};
-///
-/// let act: Act = "leaky_relu".parse()?;
-/// assert_eq!(act.to_string(), "leaky_relu");
-/// assert_eq!(Activation::<f64>::value(&act, -2.0), -0.02);
-/// # Ok::<(), tinymlp::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-#[non_exhaustive]
-pub enum Act {
-    /// [`Identity`].
-    Identity,
-    /// [`Sigmoid`], the exercise's default.
-    #[default]
-    Sigmoid,
-    /// [`Tanh`].
-    Tanh,
-    /// [`Relu`].
-    Relu,
-    /// [`LeakyRelu`] with its slope.
-    LeakyRelu(LeakyRelu),
-    /// [`Elu`] with its alpha.
-    Elu(Elu),
-    /// [`Silu`].
-    Silu,
-    /// [`Softplus`] with its beta and threshold.
-    Softplus(Softplus),
-    /// [`Gelu`] (exact erf form).
-    Gelu,
-}
-
-impl Act {
-    /// Every built-in with PyTorch's default parameters, in a fixed order.
-    pub const ALL: [Act; 9] = [
-        Act::Identity,
-        Act::Sigmoid,
-        Act::Tanh,
-        Act::Relu,
-        Act::LeakyRelu(LeakyRelu::DEFAULT),
-        Act::Elu(Elu::DEFAULT),
-        Act::Silu,
-        Act::Softplus(Softplus::DEFAULT),
-        Act::Gelu,
-    ];
-
-    /// The name used by [`FromStr`] and [`Display`](fmt::Display) (PyTorch's functional name).
-    #[must_use]
-    pub const fn name(&self) -> &'static str {
-        match self {
-            Act::Identity => "identity",
-            Act::Sigmoid => "sigmoid",
-            Act::Tanh => "tanh",
-            Act::Relu => "relu",
-            Act::LeakyRelu(_) => "leaky_relu",
-            Act::Elu(_) => "elu",
-            Act::Silu => "silu",
-            Act::Softplus(_) => "softplus",
-            Act::Gelu => "gelu",
-        }
-    }
-
-    /// The gain `torch.nn.init.calculate_gain` recommends for this function, or
-    /// `None` where PyTorch defines none (ELU, SiLU, softplus, GELU).
-    ///
-    /// ```
-    /// assert_eq!(tinymlp::Act::Tanh.torch_gain(), Some(5.0 / 3.0));
-    /// ```
-    #[must_use]
-    pub fn torch_gain(&self) -> Option<f64> {
-        match self {
-            Act::Identity | Act::Sigmoid => Some(1.0),
-            Act::Tanh => Some(5.0 / 3.0),
-            Act::Relu => Some(core::f64::consts::SQRT_2),
-            Act::LeakyRelu(l) => Some(num_traits::Float::sqrt(2.0 / (1.0 + l.negative_slope * l.negative_slope))),
-            Act::Elu(_) | Act::Silu | Act::Softplus(_) | Act::Gelu => None,
-        }
-    }
-}
-
-/// Forwards a method to the variant's concrete type.
-macro_rules! dispatch {
-    ($self:ident, $act:ident => $call:expr) => {
-        match $self {
-            Act::Identity => {
-                let $act = &Identity;
-                $call
-            }
-            Act::Sigmoid => {
-                let $act = &Sigmoid;
-                $call
-            }
-            Act::Tanh => {
-                let $act = &Tanh;
-                $call
-            }
-            Act::Relu => {
-                let $act = &Relu;
-                $call
-            }
-            Act::LeakyRelu(inner) => {
-                let $act = inner;
-                $call
-            }
-            Act::Elu(inner) => {
-                let $act = inner;
-                $call
-            }
-            Act::Silu => {
-                let $act = &Silu;
-                $call
-            }
-            Act::Softplus(inner) => {
-                let $act = inner;
-                $call
-            }
-            Act::Gelu => {
-                let $act = &Gelu;
-                $call
-            }
-        }
-    };
-}
-
-impl<T: Scalar> Activation<T> for Act {
-    // Inlined into loops (the kernel-path tests run them per path), where the
-    // match is hoisted out of the loop.
-    #[inline(always)]
-    fn value(&self, x: T) -> T {
-        dispatch!(self, a => Activation::<T>::value(a, x))
-    }
-    #[inline(always)]
-    fn derivative(&self, x: T, y: T) -> T {
-        dispatch!(self, a => Activation::<T>::derivative(a, x, y))
-    }
-    fn piece(&self, x: T) -> u32 {
-        dispatch!(self, a => Activation::<T>::piece(a, x))
-    }
-    fn builtin(&self) -> Option<Act> {
-        Some(*self)
-    }
-    fn forward_slice(&self, x: &[T], y: &mut [T]) {
-        dispatch!(self, a => Activation::<T>::forward_slice(a, x, y));
-    }
-    fn backward_slice(&self, x: &[T], y: &[T], grad: &mut [T]) {
-        dispatch!(self, a => Activation::<T>::backward_slice(a, x, y, grad));
-    }
-}
-
-impl fmt::Display for Act {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Act {
-    type Err = Error;
-
-    /// Parses a PyTorch functional name with PyTorch's default parameters.
-    fn from_str(name: &str) -> Result<Self> {
-        Act::ALL
-            .into_iter()
-            .find(|act| act.name() == name)
-            .ok_or(Error::UnknownName { kind: "activation", name: crate::error::Name::new(name) })
-    }
-}
-
-macro_rules! act_from {
-    ($($ty:ident => $variant:expr),* $(,)?) => {
-        $(impl From<$ty> for Act {
-            #[allow(unused_variables)]
-            fn from(inner: $ty) -> Self {
-                $variant(inner)
-            }
-        })*
-    };
-}
-
-act_from! {
-    Identity => |_| Act::Identity,
-    Sigmoid => |_| Act::Sigmoid,
-    Tanh => |_| Act::Tanh,
-    Relu => |_| Act::Relu,
-    LeakyRelu => Act::LeakyRelu,
-    Elu => Act::Elu,
-    Silu => |_| Act::Silu,
-    Softplus => Act::Softplus,
-    Gelu => |_| Act::Gelu,
+/// The built-in `activation` is, or `None` for a custom one.
+#[cfg(feature = "alloc")]
+pub(crate) fn builtin_of<T: Scalar, A: Activation<T> + ?Sized>(activation: &A) -> Option<Act> {
+    activation.builtin(sealed::Token(()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::string::ToString;
-
-    #[test]
-    fn names_round_trip_and_unknown_names_are_errors() {
-        for act in Act::ALL {
-            assert_eq!(act.name().parse::<Act>().unwrap(), act);
-        }
-        let err = "swish".parse::<Act>().unwrap_err();
-        assert!(err.to_string().starts_with("unknown activation name \"swish\" (known: identity, sigmoid, tanh,"));
-    }
 
     #[test]
     fn dyn_and_boxed_activations_forward_slices() {
@@ -358,5 +279,28 @@ mod tests {
         boxed.forward_slice(&[0.0, 1.0], &mut y);
         assert_eq!(y, [0.0, Tanh.value(1.0)]);
         assert!((y[1] - num_traits::Float::tanh(1.0)).abs() <= f64::EPSILON);
+    }
+
+    #[test]
+    fn builtin_of_sees_through_references_and_boxes() {
+        struct Custom;
+        impl Activation<f64> for Custom {
+            fn value(&self, x: f64) -> f64 {
+                x
+            }
+            fn derivative(&self, _x: f64, _y: f64) -> f64 {
+                1.0
+            }
+        }
+        let leaky = LeakyRelu::new(0.3);
+        assert_eq!(builtin_of::<f64, _>(&leaky), Some(Act::LeakyRelu(leaky)));
+        assert_eq!(builtin_of::<f64, _>(&&Tanh), Some(Act::Tanh));
+        assert_eq!(builtin_of::<f32, _>(&Act::Gelu), Some(Act::Gelu));
+        let boxed: alloc::boxed::Box<dyn Activation<f64>> = alloc::boxed::Box::new(Sigmoid);
+        assert_eq!(builtin_of(&boxed), Some(Act::Sigmoid));
+        assert_eq!(builtin_of::<f64, dyn Activation<f64>>(&*boxed), Some(Act::Sigmoid));
+        assert_eq!(builtin_of(&Custom), None);
+        let boxed: alloc::boxed::Box<dyn Activation<f64>> = alloc::boxed::Box::new(Custom);
+        assert_eq!(builtin_of(&boxed), None);
     }
 }

@@ -13,10 +13,10 @@
 //! # Ok::<(), tinymlp::Error>(())
 //! ```
 
-use alloc::format;
 use alloc::string::{String, ToString};
 use core::fmt::Write as _;
 
+use crate::activation::builtin_of;
 use crate::{Act, Error, Layers, Mlp, Name, Result, Scalar};
 
 impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
@@ -43,7 +43,7 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
         }
         self.check_parameters()?;
         let activations = (0..self.depth())
-            .map(|i| self.layers().layer(i).activation().builtin().ok_or(Error::CustomActivation { layer: i }))
+            .map(|i| builtin_of(self.layers().layer(i).activation()).ok_or(Error::CustomActivation { layer: i }))
             .collect::<Result<alloc::vec::Vec<Act>>>()?;
         let type_name = camel_case(name);
         let (widths, scalar) = (self.widths(), T::NAME);
@@ -60,7 +60,7 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
         let _ = writeln!(out, "pub type {type_name} = (");
         for (index, act) in activations.iter().enumerate() {
             let layer = self.layers().layer(index);
-            let (type_path, _) = activation_source(act);
+            let (type_path, _) = act.rust_source();
             let _ = writeln!(
                 out,
                 "    ::tinymlp::StaticLinear<{scalar}, {}, {}, {type_path}>,",
@@ -79,7 +79,7 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
         let _ = writeln!(out, "pub static {name}: {type_name} = (");
         for (index, act) in activations.iter().enumerate() {
             let layer = self.layers().layer(index);
-            let (_, value) = activation_source(act);
+            let (_, value) = act.rust_source();
             let _ = writeln!(out, "    ::tinymlp::StaticLinear::new(");
             let _ = writeln!(out, "        [");
             for row in layer.weight().chunks(layer.inputs().max(1)) {
@@ -104,23 +104,6 @@ fn camel_case(name: &str) -> String {
             chars.next().map_or_else(String::new, |first| first.to_string() + &chars.as_str().to_ascii_lowercase())
         })
         .collect()
-}
-
-/// The activation's type path and its value as Rust source.
-fn activation_source(act: &Act) -> (&'static str, String) {
-    match act {
-        Act::Identity => ("::tinymlp::Identity", "::tinymlp::Identity".into()),
-        Act::Sigmoid => ("::tinymlp::Sigmoid", "::tinymlp::Sigmoid".into()),
-        Act::Tanh => ("::tinymlp::Tanh", "::tinymlp::Tanh".into()),
-        Act::Relu => ("::tinymlp::Relu", "::tinymlp::Relu".into()),
-        Act::LeakyRelu(l) => ("::tinymlp::LeakyRelu", format!("::tinymlp::LeakyRelu::new({:?})", l.negative_slope)),
-        Act::Elu(e) => ("::tinymlp::Elu", format!("::tinymlp::Elu::new({:?})", e.alpha)),
-        Act::Silu => ("::tinymlp::Silu", "::tinymlp::Silu".into()),
-        Act::Softplus(s) => {
-            ("::tinymlp::Softplus", format!("::tinymlp::Softplus::new({:?}, {:?})", s.beta, s.threshold))
-        }
-        Act::Gelu => ("::tinymlp::Gelu", "::tinymlp::Gelu".into()),
-    }
 }
 
 /// Comma-separated literals that parse back to the same bits: `{:?}` prints

@@ -24,11 +24,12 @@
 //! # Accuracy
 //! Largest error found, in units in the last place (ulp) of the result, against
 //! the correctly rounded value for f32 (the f64 libm value rounded to f32) and
-//! against libm (`num_traits::Float`, the platform's libm) and
-//! [`crate::special::erf`] for f64. `tests.rs` enforces these bounds on dense
-//! grids, random points and random bit patterns over the whole finite range
-//! (10^5 per sweep in `cargo test`, 10^7 and every f32 input with
-//! `cargo test --release -- --ignored`), and on the special values.
+//! against libm for f64 (`num_traits::Float`, the platform's libm, and for
+//! `erf`, which `Float` lacks, libm's erf from the `libm` crate). `tests.rs`
+//! enforces these bounds on dense grids, random points and random bit
+//! patterns over the whole finite range (10^5 per sweep in `cargo test`, 10^7
+//! and every f32 input with `cargo test --release -- --ignored`), and on the
+//! special values.
 //!
 //! | function | f64 | f32 |
 //! |---|---|---|

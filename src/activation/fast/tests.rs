@@ -7,7 +7,6 @@
 //! points, and every f32 input for the f32 kernels (a few minutes).
 
 use super::{double, single};
-use crate::special;
 
 /// Distance in representable values, so 1 means adjacent floats; 0 for two NaNs.
 fn ulp64(a: f64, b: f64) -> u64 {
@@ -191,7 +190,7 @@ fn cases() -> [Case; 6] {
             name: "erf",
             fast64: double::erf,
             fast32: single::erf,
-            reference: special::erf,
+            reference: libm::erf,
             range64: (-6.5, 6.5),
             range32: (-4.5, 4.5),
             bound64: 1,

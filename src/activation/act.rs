@@ -1,0 +1,316 @@
+//! [`Act`], the run-time choice among the built-ins, and the ONE table of
+//! built-ins it is generated from.
+//!
+//! Each row of the `builtins!` table below names a built-in once: its `Act`
+//! variant, its struct (with the struct's parameter fields, if it has any),
+//! its PyTorch functional name, its `torch.nn.init.calculate_gain`, and the
+//! Rust expression that rebuilds it in exported source. From the table come
+//! the `Act` enum and its docs, [`Act::ALL`], [`Act::name`],
+//! [`Act::torch_gain`], `impl Activation<T> for Act` (one match per method,
+//! forwarding to the struct), `From<Struct> for Act`, [`FromStr`] and
+//! [`Display`](fmt::Display) (through the name), and `Act::rust_source` for
+//! `Mlp::to_rust_source`.
+//!
+//! In a row, the gain and source expressions see the struct's parameter
+//! fields as local `f64`s (`negative_slope`, `alpha`, ...).
+
+use super::sealed::Token;
+use super::{Activation, Elu, Gelu, Identity, LeakyRelu, Relu, Sigmoid, Silu, Softplus, Tanh};
+use crate::{Error, Result, Scalar};
+use core::fmt;
+use core::str::FromStr;
+use num_traits::Float;
+
+/// Expands to its tokens after the bracketed parameter list: used inside
+/// `$( .. )?` groups that must exist only for the rows with parameters (a
+/// repetition needs a metavariable of its own depth to count by).
+macro_rules! if_parameters {
+    ([$($param:ident)+] $($then:tt)*) => {
+        $($then)*
+    };
+}
+
+/// The table's expansion; see the module docs. A row is
+/// `Variant: Struct { parameter fields } => { name, gain, source }`, the
+/// braces after `Struct` left out for a unit struct.
+macro_rules! builtins {
+    // The rows twice: once to take apart here, once whole for `@dispatch`.
+    ($(#[$enum_attr:meta])* pub enum Act $rows:tt) => {
+        builtins!(@expand [$(#[$enum_attr])*] $rows $rows);
+    };
+
+    (
+        @expand [$(#[$enum_attr:meta])*]
+        {
+            $(
+                $(#[$attr:meta])*
+                $variant:ident : $ty:ident $({ $($param:ident),+ $(,)? })? => {
+                    name: $name:literal,
+                    gain: $gain:expr,
+                    source: $source:expr $(,)?
+                }
+            ),+ $(,)?
+        }
+        $rows:tt
+    ) => {
+        $(#[$enum_attr])*
+        pub enum Act {
+            $(
+                $(#[$attr])*
+                #[doc = concat!("\n\nName: `\"", $name, "\"`.")]
+                $variant $( (if_parameters!([$($param)+] $ty)) )?,
+            )+
+        }
+
+        impl Act {
+            /// Every built-in with PyTorch's default parameters, in the
+            /// table's order.
+            ///
+            /// ```
+            /// use tinymlp::Act;
+            ///
+            /// assert_eq!(Act::ALL[0], Act::Identity);
+            /// assert!(Act::ALL.iter().all(|act| act.name().parse::<Act>() == Ok(*act)));
+            /// ```
+            pub const ALL: [Act; [$(stringify!($variant)),+].len()] = [
+                $( Act::$variant $( (if_parameters!([$($param)+] $ty::DEFAULT)) )? ),+
+            ];
+
+            /// The name used by [`FromStr`] and [`Display`](fmt::Display)
+            /// (PyTorch's functional name, as in `torch.nn.functional`).
+            ///
+            /// ```
+            /// assert_eq!(tinymlp::Act::LeakyRelu(tinymlp::LeakyRelu::new(0.2)).name(), "leaky_relu");
+            /// ```
+            #[must_use]
+            pub const fn name(&self) -> &'static str {
+                match self {
+                    $( Act::$variant $( (if_parameters!([$($param)+] _)) )? => $name, )+
+                }
+            }
+
+            /// The gain `torch.nn.init.calculate_gain` recommends for this
+            /// function, or `None` where PyTorch defines none (ELU, SiLU,
+            /// softplus, GELU).
+            ///
+            /// ```
+            /// assert_eq!(tinymlp::Act::Tanh.torch_gain(), Some(5.0 / 3.0));
+            /// ```
+            #[must_use]
+            // Rows without a gain leave their parameters unused.
+            #[allow(unused_variables)]
+            pub fn torch_gain(&self) -> Option<f64> {
+                match *self {
+                    $( Act::$variant $( ($ty { $($param),+ }) )? => $gain, )+
+                }
+            }
+
+            /// The activation in exported Rust source: its type path (as in
+            /// `"::tinymlp::Tanh"`) and an expression for its value (as in
+            /// `"::tinymlp::LeakyRelu::new(0.01)"`).
+            #[cfg(feature = "alloc")]
+            #[allow(unused_variables)]
+            pub(crate) fn rust_source(&self) -> (&'static str, alloc::string::String) {
+                match *self {
+                    $(
+                        Act::$variant $( ($ty { $($param),+ }) )? => {
+                            (concat!("::tinymlp::", stringify!($ty)), $source)
+                        }
+                    )+
+                }
+            }
+        }
+
+        /// Forwards each method to the variant's struct; the match is on the
+        /// variant only, so inlined into a loop it is hoisted out of it.
+        impl<T: Scalar> Activation<T> for Act {
+            #[inline(always)]
+            fn value(&self, x: T) -> T {
+                builtins!(@dispatch self, act => Activation::<T>::value(act, x); $rows)
+            }
+            #[inline(always)]
+            fn derivative(&self, x: T, y: T) -> T {
+                builtins!(@dispatch self, act => Activation::<T>::derivative(act, x, y); $rows)
+            }
+            fn piece(&self, x: T) -> u32 {
+                builtins!(@dispatch self, act => Activation::<T>::piece(act, x); $rows)
+            }
+            fn builtin(&self, _: Token) -> Option<Act> {
+                Some(*self)
+            }
+            fn forward_slice(&self, x: &[T], y: &mut [T]) {
+                builtins!(@dispatch self, act => Activation::<T>::forward_slice(act, x, y); $rows)
+            }
+            fn backward_slice(&self, x: &[T], y: &[T], grad: &mut [T]) {
+                builtins!(@dispatch self, act => Activation::<T>::backward_slice(act, x, y, grad); $rows)
+            }
+        }
+
+        $(
+            impl From<$ty> for Act {
+                fn from(builtin: $ty) -> Self {
+                    let $ty $({ $($param),+ })? = builtin;
+                    Act::$variant $( ($ty { $($param),+ }) )?
+                }
+            }
+        )+
+    };
+
+    // `$call` with `$act` bound to a reference to the variant's struct, rebuilt
+    // from the fields the pattern took apart (a unit struct is its own value).
+    (
+        @dispatch $self:ident, $act:ident => $call:expr;
+        {
+            $( $(#[$attr:meta])* $variant:ident : $ty:ident $({ $($param:ident),+ $(,)? })? => { $($row:tt)* } ),+ $(,)?
+        }
+    ) => {
+        match *$self {
+            $(
+                Act::$variant $( ($ty { $($param),+ }) )? => {
+                    let $act: &$ty = &$ty $({ $($param),+ })?;
+                    $call
+                }
+            )+
+        }
+    };
+}
+
+builtins! {
+    /// A built-in activation chosen at run time, for networks whose shape and
+    /// functions come from a file or a command line.
+    ///
+    /// Dispatch on the variant happens once per slice, so an `Act` costs the
+    /// same as the concrete type. Names follow PyTorch's functional names;
+    /// parameterised built-ins carry their parameters in the variant.
+    ///
+    /// The default is [`Act::Identity`], the crate's one rule for every layer
+    /// type: a layer without a named activation is affine, as
+    /// `torch.nn.Linear` is ([`Identity`] is also the default type parameter
+    /// of `Linear` and [`StaticLinear`](crate::StaticLinear)).
+    ///
+    /// ```
+    /// use tinymlp::{Act, Activation};
+    ///
+    /// let act: Act = "leaky_relu".parse()?;
+    /// assert_eq!(act.to_string(), "leaky_relu");
+    /// assert_eq!(Activation::<f64>::value(&act, -2.0), -0.02);
+    /// assert_eq!(Act::default(), Act::Identity);
+    /// # Ok::<(), tinymlp::Error>(())
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Default)]
+    #[non_exhaustive]
+    pub enum Act {
+        /// [`Identity`], `x`, what a layer without a named activation applies.
+        #[default]
+        Identity: Identity => {
+            name: "identity",
+            gain: Some(1.0),
+            source: "::tinymlp::Identity".into(),
+        },
+        /// [`Sigmoid`], `1/(1 + e^(−x))`.
+        Sigmoid: Sigmoid => {
+            name: "sigmoid",
+            gain: Some(1.0),
+            source: "::tinymlp::Sigmoid".into(),
+        },
+        /// [`Tanh`], `tanh(x)`.
+        Tanh: Tanh => {
+            name: "tanh",
+            gain: Some(5.0 / 3.0),
+            source: "::tinymlp::Tanh".into(),
+        },
+        /// [`Relu`], `max(0, x)`.
+        Relu: Relu => {
+            name: "relu",
+            gain: Some(core::f64::consts::SQRT_2),
+            source: "::tinymlp::Relu".into(),
+        },
+        /// [`LeakyRelu`] with its negative slope: `x`, or `negative_slope · x` below 0.
+        LeakyRelu: LeakyRelu { negative_slope } => {
+            name: "leaky_relu",
+            gain: Some(Float::sqrt(2.0 / (1.0 + negative_slope * negative_slope))),
+            source: alloc::format!("::tinymlp::LeakyRelu::new({negative_slope:?})"),
+        },
+        /// [`Elu`] with its alpha: `x`, or `alpha · (e^x − 1)` below 0.
+        Elu: Elu { alpha } => {
+            name: "elu",
+            gain: None,
+            source: alloc::format!("::tinymlp::Elu::new({alpha:?})"),
+        },
+        /// [`Silu`], `x · σ(x)`.
+        Silu: Silu => {
+            name: "silu",
+            gain: None,
+            source: "::tinymlp::Silu".into(),
+        },
+        /// [`Softplus`] with its beta and threshold: `ln(1 + e^(beta·x))/beta`.
+        Softplus: Softplus { beta, threshold } => {
+            name: "softplus",
+            gain: None,
+            source: alloc::format!("::tinymlp::Softplus::new({beta:?}, {threshold:?})"),
+        },
+        /// [`Gelu`], the exact erf form: `x · Φ(x)`.
+        Gelu: Gelu => {
+            name: "gelu",
+            gain: None,
+            source: "::tinymlp::Gelu".into(),
+        },
+    }
+}
+
+impl fmt::Display for Act {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Act {
+    type Err = Error;
+
+    /// Parses a PyTorch functional name with PyTorch's default parameters.
+    fn from_str(name: &str) -> Result<Self> {
+        Act::ALL
+            .into_iter()
+            .find(|act| act.name() == name)
+            .ok_or(Error::UnknownName { kind: "activation", name: crate::error::Name::new(name) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn names_round_trip_and_unknown_names_are_errors() {
+        for act in Act::ALL {
+            assert_eq!(act.name().parse::<Act>().unwrap(), act);
+            assert_eq!(act.to_string(), act.name());
+        }
+        let err = "swish".parse::<Act>().unwrap_err();
+        assert!(err.to_string().starts_with("unknown activation name \"swish\" (known: identity, sigmoid, tanh,"));
+    }
+
+    #[test]
+    fn the_default_is_identity() {
+        assert_eq!(Act::default(), Act::Identity);
+    }
+
+    #[test]
+    fn from_struct_keeps_parameters_and_gains_follow_pytorch() {
+        assert_eq!(Act::from(LeakyRelu::new(0.2)), Act::LeakyRelu(LeakyRelu::new(0.2)));
+        assert_eq!(Act::from(Softplus::new(2.0, 10.0)), Act::Softplus(Softplus::new(2.0, 10.0)));
+        assert_eq!(Act::from(Gelu), Act::Gelu);
+        // calculate_gain('leaky_relu', 0.2) = sqrt(2 / (1 + 0.2²)).
+        let gain = Act::LeakyRelu(LeakyRelu::new(0.2)).torch_gain().unwrap();
+        assert!((gain - 1.386_750_490_563_073).abs() < 1e-15);
+        assert_eq!(Act::Elu(Elu::DEFAULT).torch_gain(), None);
+    }
+
+    #[test]
+    fn rust_source_names_the_struct_and_its_parameters() {
+        assert_eq!(Act::Tanh.rust_source(), ("::tinymlp::Tanh", "::tinymlp::Tanh".to_string()));
+        let (path, value) = Act::Softplus(Softplus::new(2.0, 10.0)).rust_source();
+        assert_eq!((path, value.as_str()), ("::tinymlp::Softplus", "::tinymlp::Softplus::new(2.0, 10.0)"));
+    }
+}
