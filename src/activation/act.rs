@@ -108,7 +108,7 @@ macro_rules! builtins {
             /// The activation in exported Rust source: its type path (as in
             /// `"::tinymlp::Tanh"`) and an expression for its value (as in
             /// `"::tinymlp::LeakyRelu::new(0.01)"`).
-            #[cfg(feature = "alloc")]
+            #[cfg(any(feature = "alloc", test))]
             #[allow(unused_variables)]
             pub(crate) fn rust_source(&self) -> (&'static str, alloc::string::String) {
                 match *self {

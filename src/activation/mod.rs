@@ -240,7 +240,7 @@ impl<T: Scalar, A: Activation<T> + ?Sized> Activation<T> for &A {
     }
 }
 
-#[cfg(feature = "alloc")]
+#[cfg(any(feature = "alloc", test))]
 impl<T: Scalar, A: Activation<T> + ?Sized> Activation<T> for alloc::boxed::Box<A> {
     fn value(&self, x: T) -> T {
         (**self).value(x)
@@ -263,7 +263,7 @@ impl<T: Scalar, A: Activation<T> + ?Sized> Activation<T> for alloc::boxed::Box<A
 }
 
 /// The built-in `activation` is, or `None` for a custom one.
-#[cfg(feature = "alloc")]
+#[cfg(any(feature = "alloc", test))]
 pub(crate) fn builtin_of<T: Scalar, A: Activation<T> + ?Sized>(activation: &A) -> Option<Act> {
     activation.builtin(sealed::Token(()))
 }
