@@ -2,6 +2,11 @@
 """The numbers behind measure.sh's table, from one firmware run.
 
   analyze.py row ELF TRACE OUTPUT LABEL   prints one table row (tab-separated)
+  analyze.py profile ELF TRACE            prints, for the first tinymlp and the
+                                          first plain-loop inference, the
+                                          instructions executed in each function
+                                          and at the hottest addresses
+  analyze.py table                        aligns tab-separated rows from stdin
   analyze.py path ELF FUNCTION            prints the functions reachable from
                                           FUNCTION by direct calls and branches,
                                           largest first, with their sizes
@@ -70,6 +75,41 @@ def region_counts(elf, trace):
                 started = None
             index += 1
     return counts
+
+
+def profile(elf, trace):
+    """Where one inference's instructions go: per function, and the hottest
+    addresses (the inner loops), for region 1 (tinymlp) and 1 + POINTS (plain)."""
+    table = symbols(elf)
+    begin, end = table["fw_mark_begin"][0], table["fw_mark_end"][0]
+    wanted = {1: "tinymlp", 1 + POINTS: "plain loops"}
+    region, inside = 0, False
+    per_function, per_address = {}, {}
+    line_fields = re.compile(r"\[[0-9a-f]+/([0-9a-f]+)/[0-9a-f]+/[0-9a-f]+\] ?(\S*)")
+    with open(trace, errors="replace") as lines:
+        for line in lines:
+            if not line.startswith("Trace "):
+                continue
+            match = line_fields.search(line)
+            pc, function = int(match.group(1), 16), match.group(2)
+            if pc == begin:
+                inside = region in wanted
+            elif pc == end:
+                inside = False
+                region += 1
+            if inside:
+                name = wanted[region]
+                counts = per_function.setdefault(name, {})
+                counts[function] = counts.get(function, 0) + 1
+                hot = per_address.setdefault(name, {})
+                hot[pc] = hot.get(pc, 0) + 1
+    for name in wanted.values():
+        counts = per_function[name]
+        print(f"{name}: {sum(counts.values()):,} instructions (markers included)")
+        for function, count in sorted(counts.items(), key=lambda item: -item[1]):
+            print(f"  {count:7,}  {demangle(function)}")
+        hottest = sorted(per_address[name].items(), key=lambda item: -item[1])[:16]
+        print("  hottest addresses (count): " + ", ".join(f"{pc:x} ({count:,})" for pc, count in sorted(hottest)))
 
 
 def call_graph(elf):
@@ -160,6 +200,7 @@ def row(elf, trace, output, label):
                 f"{weights:,}",
                 spread(tiny),
                 spread(plain),
+                f"{sum(tiny) / sum(plain):.2f}",
                 f"{int(stack['tinymlp']):,} / {int(stack['plain']):,}",
                 f"yes ({len(fmt)} symbols, {sum(size for _, size in fmt):,} B)" if fmt else "no",
             ]
@@ -174,9 +215,20 @@ def path(elf, root_part):
     print(f"{sum(size for size, _ in found):7,}  total")
 
 
+def table():
+    rows = [line.rstrip("\n").split("\t") for line in sys.stdin if line.strip()]
+    widths = [max(len(row[i]) for row in rows if i < len(row)) for i in range(max(map(len, rows)))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 6 and sys.argv[1] == "row":
         row(*sys.argv[2:])
+    elif len(sys.argv) == 2 and sys.argv[1] == "table":
+        table()
+    elif len(sys.argv) == 4 and sys.argv[1] == "profile":
+        profile(*sys.argv[2:])
     elif len(sys.argv) == 4 and sys.argv[1] == "path":
         path(*sys.argv[2:])
     else:

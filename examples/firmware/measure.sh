@@ -8,6 +8,8 @@
 #   bash examples/firmware/measure.sh                  # the four builds below
 #   bash examples/firmware/measure.sh release speed    # some of them
 #   BUILD_ONLY=1 bash examples/firmware/measure.sh     # no QEMU: build and size only
+#   PROFILE=1 bash examples/firmware/measure.sh release  # also: instructions per
+#                                                      # function, code per function
 #
 # Builds (profiles in Cargo.toml): release = opt-level "s" + fat LTO,
 # speed = opt-level 3 + fat LTO, size-nolto and speed-nolto without LTO.
@@ -60,17 +62,24 @@ for profile in "${profiles[@]}"; do
         failed=1
     fi
     rows+=("$(python3 analyze.py row "$elf" "$work/$profile.trace" "$work/$profile.out" "${label[$profile]:-$profile}")")
+    if [ -n "${PROFILE:-}" ]; then
+        echo "=== $profile: where the instructions go"
+        python3 analyze.py profile "$elf" "$work/$profile.trace"
+        echo "=== $profile: code reachable from infer_tinymlp"
+        python3 analyze.py path "$elf" infer_tinymlp
+    fi
     rm -f "$work/$profile.trace"
 done
 
 if [ -z "${BUILD_ONLY:-}" ]; then
     echo
     echo "sine network [1,32,32,1] tanh f32, Cortex-M4F (QEMU mps2-an386), one inference; tinymlp / plain loops"
-    echo "instructions: the same for every one of the $(grep -c '^out tinymlp' "$work/host.txt") inputs, else mean (min-max); code: functions reachable from the inference function"
+    echo "insns: executed per inference (QEMU exec trace; mean (min-max) over the $(grep -c '^out tinymlp' "$work/host.txt") inputs where they differ);"
+    echo "code: bytes of the functions reachable from the inference function; stack: bytes one inference uses (painting)"
     {
-        printf 'build\t.text B\tcode B tinymlp / plain\tweights B\tinsns tinymlp\tinsns plain\tstack B tinymlp / plain\tcore::fmt linked\n'
+        printf 'build\t.text B\tcode B tinymlp / plain\tweights B\tinsns tinymlp\tinsns plain\ttinymlp/plain\tstack B tinymlp / plain\tcore::fmt linked\n'
         printf '%s\n' "${rows[@]}"
-    } | column -t -s "$(printf '\t')"
+    } | python3 analyze.py table
     if [ "$failed" = 0 ]; then
         echo "outputs: firmware = host, bit for bit ($(grep -c '^out ' "$work/host.txt") values, every build)"
     fi
