@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""The numbers behind measure.sh's table, from one firmware run.
+
+  analyze.py row ELF TRACE OUTPUT LABEL   prints one table row (tab-separated)
+  analyze.py profile ELF TRACE            prints, for the first tinymlp and the
+                                          first plain-loop inference, the
+                                          instructions executed in each function
+                                          and at the hottest addresses
+  analyze.py table                        aligns tab-separated rows from stdin
+  analyze.py path ELF FUNCTION            prints the functions reachable from
+                                          FUNCTION by direct calls and branches,
+                                          largest first, with their sizes
+
+Instructions: QEMU ran with `-singlestep -d exec,nochain`, so every "Trace"
+line is one executed instruction. The firmware calls fw_mark_begin and
+fw_mark_end around each measured inference (see src/rt.rs): first one empty
+region, then tinymlp on each of the POINTS inputs, then the plain loops. A
+region's count is the number of instructions from fw_mark_begin's first
+instruction to fw_mark_end's, minus the empty region's count (so it is the
+call of the inference function, its body and its return).
+
+Code bytes: the sizes (from the symbol table) of the functions reachable from
+the inference function through direct calls and branches (llvm-objdump).
+
+Only the standard library; the LLVM tools come from `rustup component add
+llvm-tools` (LLVM_BIN, or found through `rustc --print sysroot`).
+"""
+
+import os
+import re
+import subprocess
+import sys
+
+POINTS = 16
+
+
+def llvm(tool, *args):
+    bin_dir = os.environ.get("LLVM_BIN")
+    if not bin_dir:
+        sysroot = subprocess.run(["rustc", "--print", "sysroot"], check=True, capture_output=True, text=True).stdout.strip()
+        host = re.search(r"^host: (\S+)", subprocess.run(["rustc", "-vV"], check=True, capture_output=True, text=True).stdout, re.M).group(1)
+        bin_dir = os.path.join(sysroot, "lib", "rustlib", host, "bin")
+    return subprocess.run([os.path.join(bin_dir, tool), *args], check=True, capture_output=True, text=True).stdout
+
+
+def symbols(elf):
+    """name -> (address without the Thumb bit, size; 0 if unknown)."""
+    table = {}
+    for line in llvm("llvm-nm", "-S", elf).splitlines():
+        parts = line.split()
+        if len(parts) == 4:
+            table[parts[3]] = (int(parts[0], 16) & ~1, int(parts[1], 16))
+        elif len(parts) == 3:
+            table[parts[2]] = (int(parts[0], 16) & ~1, 0)
+    return table
+
+
+def region_counts(elf, trace):
+    """Instructions in each marked region, in order, markers' own cost included."""
+    table = symbols(elf)
+    begin, end = table["fw_mark_begin"][0], table["fw_mark_end"][0]
+    counts = []
+    index = 0
+    started = None
+    pc_field = re.compile(r"\[[0-9a-f]+/([0-9a-f]+)/")
+    with open(trace, errors="replace") as lines:
+        for line in lines:
+            if not line.startswith("Trace "):
+                continue
+            pc = int(pc_field.search(line).group(1), 16)
+            if pc == begin:
+                started = index
+            elif pc == end and started is not None:
+                counts.append(index - started)
+                started = None
+            index += 1
+    return counts
+
+
+def profile(elf, trace):
+    """Where one inference's instructions go: per function, and the hottest
+    addresses (the inner loops), for region 1 (tinymlp) and 1 + POINTS (plain)."""
+    table = symbols(elf)
+    begin, end = table["fw_mark_begin"][0], table["fw_mark_end"][0]
+    wanted = {1: "tinymlp", 1 + POINTS: "plain loops"}
+    region, inside = 0, False
+    per_function, per_address = {}, {}
+    line_fields = re.compile(r"\[[0-9a-f]+/([0-9a-f]+)/[0-9a-f]+/[0-9a-f]+\] ?(\S*)")
+    with open(trace, errors="replace") as lines:
+        for line in lines:
+            if not line.startswith("Trace "):
+                continue
+            match = line_fields.search(line)
+            pc, function = int(match.group(1), 16), match.group(2)
+            if pc == begin:
+                inside = region in wanted
+            elif pc == end:
+                inside = False
+                region += 1
+            if inside:
+                name = wanted[region]
+                counts = per_function.setdefault(name, {})
+                counts[function] = counts.get(function, 0) + 1
+                hot = per_address.setdefault(name, {})
+                hot[pc] = hot.get(pc, 0) + 1
+    for name in wanted.values():
+        counts = per_function[name]
+        print(f"{name}: {sum(counts.values()):,} instructions (markers included)")
+        for function, count in sorted(counts.items(), key=lambda item: -item[1]):
+            print(f"  {count:7,}  {demangle(function)}")
+        hottest = sorted(per_address[name].items(), key=lambda item: -item[1])[:16]
+        print("  hottest addresses (count): " + ", ".join(f"{pc:x} ({count:,})" for pc, count in sorted(hottest)))
+
+
+def call_graph(elf):
+    """function -> set of functions it calls or branches to, from the disassembly."""
+    graph = {}
+    current = None
+    header = re.compile(r"^[0-9a-f]+ <(.+)>:$")
+    target = re.compile(r"\t(?:bl|blx|b|b\.w|b[a-z]{2}(?:\.w)?|cbn?z)\t.*<([^>+]+)(?:\+0x[0-9a-f]+)?>")
+    for line in llvm("llvm-objdump", "-d", "--no-show-raw-insn", elf).splitlines():
+        match = header.match(line)
+        if match:
+            current = match.group(1)
+            graph.setdefault(current, set())
+            continue
+        match = target.search(line)
+        if match and current and match.group(1) != current:
+            graph[current].add(match.group(1))
+    return graph
+
+
+def reachable(elf, root_part):
+    graph = call_graph(elf)
+    roots = [name for name in graph if root_part in name]
+    if len(roots) != 1:
+        sys.exit(f"analyze.py: {len(roots)} functions match {root_part!r}: {roots}")
+    seen, todo = set(), roots[:]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(graph.get(name, ()))
+    table = symbols(elf)
+    return sorted(((table.get(name, (0, 0))[1], name) for name in seen), reverse=True)
+
+
+def demangle(name):
+    """Readable enough: Rust's legacy `_ZN...E` names as `a::b::c` (no hash);
+    v0 (`_R...`) names as they are."""
+    match = re.match(r"_ZN(.*)E$", name)
+    if not match:
+        return name
+    rest, parts = match.group(1), []
+    while rest and rest[0].isdigit():
+        length = int(re.match(r"\d+", rest).group())
+        digits = len(str(length))
+        parts.append(rest[digits : digits + length])
+        rest = rest[digits + length :]
+    if parts and re.fullmatch(r"h[0-9a-f]{16}", parts[-1]):
+        parts.pop()
+    text = "::".join(parts)
+    for code, char in [("$LT$", "<"), ("$GT$", ">"), ("$u20$", " "), ("$RF$", "&"), ("$C$", ","), ("..", "::"), ("$u7b$", "{"), ("$u7d$", "}")]:
+        text = text.replace(code, char)
+    return text
+
+
+def row(elf, trace, output, label):
+    counts = region_counts(elf, trace)
+    expected = 1 + 2 * POINTS
+    if len(counts) != expected:
+        sys.exit(f"analyze.py: {len(counts)} marked regions in the trace, expected {expected}")
+    empty, tiny, plain = counts[0], counts[1 : 1 + POINTS], counts[1 + POINTS :]
+    tiny = [c - empty for c in tiny]
+    plain = [c - empty for c in plain]
+    stack = dict(re.findall(r"^stack (\w+) (\d+)", open(output).read(), re.M))
+    text = 0
+    for line in llvm("llvm-size", "-A", elf).splitlines():
+        parts = line.split()
+        if parts and parts[0] == ".text":
+            text = int(parts[1])
+    code_tiny = sum(size for size, _ in reachable(elf, "infer_tinymlp"))
+    code_plain = sum(size for size, _ in reachable(elf, "infer_plain"))
+    # The core::fmt module's symbols (mangled `core3fmt` or `core..fmt`); not
+    # core::panicking::panic_fmt, which only passes the message through.
+    fmt = [(name, size) for name, (_, size) in symbols(elf).items() if re.search(r"core3fmt|core\.\.fmt", name)]
+    weights = sum(size for name, (_, size) in symbols(elf).items() if "SINE_NET" in name)
+
+    def spread(values):
+        if min(values) == max(values):
+            return f"{values[0]:,}"
+        return f"{sum(values) / len(values):,.0f} ({min(values):,}-{max(values):,})"
+
+    print(
+        "\t".join(
+            [
+                label,
+                f"{text:,}",
+                f"{code_tiny:,} / {code_plain:,}",
+                f"{weights:,}",
+                spread(tiny),
+                spread(plain),
+                f"{sum(tiny) / sum(plain):.2f}",
+                f"{int(stack['tinymlp']):,} / {int(stack['plain']):,}",
+                f"yes ({len(fmt)} symbols, {sum(size for _, size in fmt):,} B)" if fmt else "no",
+            ]
+        )
+    )
+
+
+def path(elf, root_part):
+    found = reachable(elf, root_part)
+    for size, name in found:
+        print(f"{size:7,}  {demangle(name)}")
+    print(f"{sum(size for size, _ in found):7,}  total")
+
+
+def table():
+    rows = [line.rstrip("\n").split("\t") for line in sys.stdin if line.strip()]
+    widths = [max(len(row[i]) for row in rows if i < len(row)) for i in range(max(map(len, rows)))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 6 and sys.argv[1] == "row":
+        row(*sys.argv[2:])
+    elif len(sys.argv) == 2 and sys.argv[1] == "table":
+        table()
+    elif len(sys.argv) == 4 and sys.argv[1] == "profile":
+        profile(*sys.argv[2:])
+    elif len(sys.argv) == 4 and sys.argv[1] == "path":
+        path(*sys.argv[2:])
+    else:
+        sys.exit(__doc__)
