@@ -76,55 +76,157 @@ pub enum FanMode {
 }
 
 impl Init {
-    /// Fills a layer's `weight` (`outputs x inputs`, row-major) and `bias` (`outputs`).
+    /// Fills a layer's `weight` (`outputs x inputs`, row-major) and `bias`
+    /// (`outputs`): the weights by this rule, then the biases by
+    /// [`Init::default_bias`].
+    ///
+    /// # Panics
+    /// Panics if the slices' lengths do not match `inputs` and `outputs`.
+    pub fn fill<T: Scalar>(&self, inputs: usize, outputs: usize, weight: &mut [T], bias: &mut [T], rng: &mut Rng) {
+        LayerInit::from(*self).fill(inputs, outputs, weight, bias, rng);
+    }
+
+    /// The same weights with the biases drawn by `bias` instead of this
+    /// rule's own.
+    ///
+    /// ```
+    /// use tinymlp::{BiasInit, Init, LayerInit};
+    ///
+    /// // Xavier-uniform weights with gain 1, biases uniform in [0, 1).
+    /// let init: LayerInit = Init::XavierUniform { gain: 1.0 }.with_bias(BiasInit::Uniform { low: 0.0, high: 1.0 });
+    /// assert_eq!(init.bias, BiasInit::Uniform { low: 0.0, high: 1.0 });
+    /// ```
+    #[must_use]
+    pub const fn with_bias(self, bias: BiasInit) -> LayerInit {
+        LayerInit { weight: self, bias }
+    }
+
+    /// The bias rule that goes with this weight rule in PyTorch:
+    /// [`BiasInit::TorchDefault`] for [`Init::TorchDefault`] (as
+    /// `torch.nn.Linear`), the given value for [`Init::Constant`], zeros for
+    /// the rest (the usual companion of `xavier_*_` and `kaiming_*_`).
+    #[must_use]
+    pub const fn default_bias(&self) -> BiasInit {
+        match *self {
+            Init::TorchDefault => BiasInit::TorchDefault,
+            Init::Constant { bias, .. } => BiasInit::Constant(bias),
+            _ => BiasInit::Zeros,
+        }
+    }
+
+    /// Fills `weight` (`outputs x inputs`, row-major) by this rule.
+    fn fill_weight<T: Scalar>(&self, inputs: usize, outputs: usize, weight: &mut [T], rng: &mut Rng) {
+        let fan_in = inputs as f64;
+        let fan_out = outputs as f64;
+        match *self {
+            Init::TorchDefault => fill_uniform(weight, torch_bound(inputs), rng),
+            Init::XavierUniform { gain } => {
+                let fans = fan_in + fan_out;
+                let bound = if fans > 0.0 { gain * num_traits::Float::sqrt(6.0 / fans) } else { 0.0 };
+                fill_uniform(weight, bound, rng);
+            }
+            Init::XavierNormal { gain } => {
+                let fans = fan_in + fan_out;
+                let std = if fans > 0.0 { gain * num_traits::Float::sqrt(2.0 / fans) } else { 0.0 };
+                fill_normal(weight, std, rng);
+            }
+            Init::KaimingUniform { gain, mode } => {
+                let fan = if mode == FanMode::FanIn { fan_in } else { fan_out };
+                let bound = if fan > 0.0 { gain * num_traits::Float::sqrt(3.0 / fan) } else { 0.0 };
+                fill_uniform(weight, bound, rng);
+            }
+            Init::KaimingNormal { gain, mode } => {
+                let fan = if mode == FanMode::FanIn { fan_in } else { fan_out };
+                let std = if fan > 0.0 { gain / num_traits::Float::sqrt(fan) } else { 0.0 };
+                fill_normal(weight, std, rng);
+            }
+            Init::Constant { weight: w, .. } => weight.fill(T::from_f64(w)),
+            Init::Zeros => weight.fill(T::zero()),
+        }
+    }
+}
+
+/// How a dense layer's biases are initialised, independently of its weights
+/// (see [`Init::with_bias`]). Seeded and portable like [`Init`]: draws are
+/// made in f64 and rounded to the element type.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[non_exhaustive]
+pub enum BiasInit {
+    /// All zero.
+    #[default]
+    Zeros,
+    /// Every bias this value.
+    Constant(f64),
+    /// Uniform in `[low, high)` (`torch.nn.init.uniform_(bias, low, high)`).
+    Uniform {
+        /// The smallest value.
+        low: f64,
+        /// The bound, not reached.
+        high: f64,
+    },
+    /// `torch.nn.Linear`'s default: uniform in `±1/√fan_in`.
+    TorchDefault,
+}
+
+impl BiasInit {
+    /// Fills a layer's `bias` for a layer with `inputs` inputs.
+    fn fill<T: Scalar>(&self, inputs: usize, bias: &mut [T], rng: &mut Rng) {
+        match *self {
+            BiasInit::Zeros => bias.fill(T::zero()),
+            BiasInit::Constant(value) => bias.fill(T::from_f64(value)),
+            BiasInit::Uniform { low, high } => {
+                for b in bias {
+                    *b = T::from_f64(rng.uniform(low, high));
+                }
+            }
+            BiasInit::TorchDefault => fill_uniform(bias, torch_bound(inputs), rng),
+        }
+    }
+}
+
+/// A weight rule and a bias rule: what layer constructors take. An [`Init`]
+/// converts into one with its [default bias](Init::default_bias);
+/// [`Init::with_bias`] picks another.
+///
+/// ```
+/// use tinymlp::{Act, BiasInit, DynMlp, Init, Rng};
+///
+/// let init = Init::XavierUniform { gain: 1.0 }.with_bias(BiasInit::Uniform { low: 0.0, high: 1.0 });
+/// let net = DynMlp::<f64>::from_widths(&[1, 4, 4, 1], Act::Sigmoid, Act::Sigmoid, init, &mut Rng::new(0))?;
+/// assert!(net.iter_layers().all(|layer| layer.bias().iter().all(|b| (0.0..1.0).contains(b))));
+/// # Ok::<(), tinymlp::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LayerInit {
+    /// How the weights are drawn.
+    pub weight: Init,
+    /// How the biases are drawn.
+    pub bias: BiasInit,
+}
+
+impl From<Init> for LayerInit {
+    fn from(weight: Init) -> Self {
+        Self { weight, bias: weight.default_bias() }
+    }
+}
+
+impl LayerInit {
+    /// Fills a layer's `weight` (`outputs x inputs`, row-major), then its
+    /// `bias` (`outputs`), drawing from `rng` in that order.
     ///
     /// # Panics
     /// Panics if the slices' lengths do not match `inputs` and `outputs`.
     pub fn fill<T: Scalar>(&self, inputs: usize, outputs: usize, weight: &mut [T], bias: &mut [T], rng: &mut Rng) {
         assert_eq!(weight.len(), inputs * outputs, "Init::fill: weight must be outputs x inputs");
         assert_eq!(bias.len(), outputs, "Init::fill: bias must have `outputs` values");
-        let fan_in = inputs as f64;
-        let fan_out = outputs as f64;
-        match *self {
-            Init::TorchDefault => {
-                let bound = if inputs > 0 { 1.0 / num_traits::Float::sqrt(fan_in) } else { 0.0 };
-                fill_uniform(weight, bound, rng);
-                fill_uniform(bias, bound, rng);
-            }
-            Init::XavierUniform { gain } => {
-                let fans = fan_in + fan_out;
-                let bound = if fans > 0.0 { gain * num_traits::Float::sqrt(6.0 / fans) } else { 0.0 };
-                fill_uniform(weight, bound, rng);
-                bias.fill(T::zero());
-            }
-            Init::XavierNormal { gain } => {
-                let fans = fan_in + fan_out;
-                let std = if fans > 0.0 { gain * num_traits::Float::sqrt(2.0 / fans) } else { 0.0 };
-                fill_normal(weight, std, rng);
-                bias.fill(T::zero());
-            }
-            Init::KaimingUniform { gain, mode } => {
-                let fan = if mode == FanMode::FanIn { fan_in } else { fan_out };
-                let bound = if fan > 0.0 { gain * num_traits::Float::sqrt(3.0 / fan) } else { 0.0 };
-                fill_uniform(weight, bound, rng);
-                bias.fill(T::zero());
-            }
-            Init::KaimingNormal { gain, mode } => {
-                let fan = if mode == FanMode::FanIn { fan_in } else { fan_out };
-                let std = if fan > 0.0 { gain / num_traits::Float::sqrt(fan) } else { 0.0 };
-                fill_normal(weight, std, rng);
-                bias.fill(T::zero());
-            }
-            Init::Constant { weight: w, bias: b } => {
-                weight.fill(T::from_f64(w));
-                bias.fill(T::from_f64(b));
-            }
-            Init::Zeros => {
-                weight.fill(T::zero());
-                bias.fill(T::zero());
-            }
-        }
+        self.weight.fill_weight(inputs, outputs, weight, rng);
+        self.bias.fill(inputs, bias, rng);
     }
+}
+
+/// `1/√fan_in`, the bound of `torch.nn.Linear`'s default (0 without inputs).
+fn torch_bound(inputs: usize) -> f64 {
+    if inputs > 0 { 1.0 / num_traits::Float::sqrt(inputs as f64) } else { 0.0 }
 }
 
 fn fill_normal<T: Scalar>(values: &mut [T], std: f64, rng: &mut Rng) {
@@ -216,5 +318,35 @@ mod tests {
         for (a, b) in w64.iter().zip(&w32) {
             assert_eq!(*a as f32, *b);
         }
+    }
+
+    #[test]
+    fn bias_rules_draw_after_the_weights_and_keep_their_ranges() {
+        let (inputs, outputs) = (3, 2000);
+        let draw = |init: LayerInit, seed: u64| {
+            let (mut weight, mut bias) = (vec![0.0f64; inputs * outputs], vec![0.0f64; outputs]);
+            init.fill(inputs, outputs, &mut weight, &mut bias, &mut Rng::new(seed));
+            (weight, bias)
+        };
+        let xavier = Init::XavierUniform { gain: 1.0 };
+        let (weight, zeros) = draw(xavier.into(), 5);
+        assert!(zeros.iter().all(|&b| b == 0.0));
+        // Another bias rule leaves the weights' draws alone.
+        let (same_weight, bias) = draw(xavier.with_bias(BiasInit::Uniform { low: 0.0, high: 1.0 }), 5);
+        assert_eq!(same_weight, weight);
+        assert!(bias.iter().all(|b| (0.0..1.0).contains(b)));
+        let (mean, var) = moments(&bias);
+        assert!((mean - 0.5).abs() < 0.03 && (var - 1.0 / 12.0).abs() < 0.01, "{mean} {var}");
+        // The default pairing is PyTorch's, bit for bit as before.
+        assert_eq!(draw(Init::TorchDefault.into(), 9), draw(Init::TorchDefault.with_bias(BiasInit::TorchDefault), 9));
+        let (_, constant) = draw(Init::Zeros.with_bias(BiasInit::Constant(0.25)), 0);
+        assert!(constant.iter().all(|&b| b == 0.25));
+        // f32 draws are the f64 draws rounded.
+        let init = xavier.with_bias(BiasInit::Uniform { low: -2.0, high: 3.0 });
+        let (mut w32, mut b32) = (vec![0.0f32; inputs * outputs], vec![0.0f32; outputs]);
+        init.fill(inputs, outputs, &mut w32, &mut b32, &mut Rng::new(5));
+        let (w64, b64) = draw(init, 5);
+        assert!(b32.iter().zip(&b64).all(|(&a, &b)| a == b as f32));
+        assert!(w32.iter().zip(&w64).all(|(&a, &b)| a == b as f32));
     }
 }

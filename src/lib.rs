@@ -109,7 +109,7 @@ pub mod safetensors;
 pub use activation::{Act, Activation, Elu, Gelu, Identity, LeakyRelu, Relu, Sigmoid, Silu, Softplus, Tanh};
 pub use error::{Error, Name, Result, Shape};
 pub use finite::{check_finite, first_non_finite};
-pub use init::{FanMode, Init};
+pub use init::{BiasInit, FanMode, Init, LayerInit};
 pub use layer::{Predict, StaticLinear};
 pub use loss::{Bce, BceWithLogits, CrossEntropy, CrossEntropyIndex, HalfMse, Huber, L1, Loss, Mse};
 pub use rng::Rng;
@@ -123,7 +123,7 @@ pub use layer::{Dense, Layers, Linear};
 pub use matrix::Matrix;
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
-pub use mlp::{DynMlp, EpochReport, Fit, Mlp};
+pub use mlp::{DynMlp, EpochReport, Fit, Mlp, TensorNames};
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub use optim::{

@@ -160,3 +160,33 @@ fn loading_into_a_const_network_checks_every_shape_and_changes_nothing_on_error(
     assert_eq!(net.load_safetensors(&three_layers).unwrap_err(), Error::LayerCount { expected: 2, found: 3 });
     assert_eq!(net.parameters_to_vec(), before);
 }
+
+#[test]
+fn sequential_names_round_trip_and_skip_identity_modules() {
+    use tinymlp::TensorNames;
+    use tinymlp::safetensors::SafeTensors;
+
+    let names = |net: &DynMlp<f64>| {
+        let bytes = net.to_safetensors_with(TensorNames::Sequential, &[("k", "v")]);
+        let file = SafeTensors::parse(&bytes).unwrap();
+        let mut names: Vec<String> = file.tensors().iter().map(|t| t.name().to_string()).collect();
+        names.sort();
+        let back = DynMlp::<f64>::from_safetensors(&bytes, Act::Tanh, Act::Identity).unwrap();
+        assert_eq!(back.parameters_to_vec(), net.parameters_to_vec());
+        names
+    };
+    let mut rng = Rng::new(2);
+    // Linear, Tanh, Linear, Tanh, Linear (identity output: no module).
+    let net =
+        DynMlp::<f64>::from_widths(&[2, 3, 3, 1], Act::Tanh, Act::Identity, Init::TorchDefault, &mut rng).unwrap();
+    assert_eq!(names(&net), ["0.bias", "0.weight", "2.bias", "2.weight", "4.bias", "4.weight"]);
+    // An identity in the middle: Linear, Linear, Relu, Linear.
+    let net = DynMlp::<f64>::from_widths_with(
+        &[2, 3, 3, 1],
+        |layer| [Act::Identity, Act::Relu, Act::Identity][layer],
+        Init::TorchDefault,
+        &mut rng,
+    )
+    .unwrap();
+    assert_eq!(names(&net), ["0.bias", "0.weight", "1.bias", "1.weight", "3.bias", "3.weight"]);
+}

@@ -5,7 +5,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::kernels::{self, Form};
-use crate::{Activation, Error, Init, Result, Rng, Scalar};
+use crate::{Activation, Error, LayerInit, Result, Rng, Scalar};
 
 /// A dense layer `y = f(x·Wᵀ + b)` with weights stored as `torch.nn.Linear`
 /// stores them (`outputs x inputs`, row-major), its bias, gradient buffers of
@@ -50,10 +50,10 @@ impl<T: Scalar, A: Activation<T>> Dense<T, A> {
     /// ([`DynMlp::from_widths`](crate::DynMlp::from_widths) checks this and
     /// returns an error instead).
     #[must_use]
-    pub fn new(inputs: usize, outputs: usize, activation: A, init: Init, rng: &mut Rng) -> Self {
+    pub fn new(inputs: usize, outputs: usize, activation: A, init: impl Into<LayerInit>, rng: &mut Rng) -> Self {
         let mut weight = vec![T::zero(); inputs * outputs];
         let mut bias = vec![T::zero(); outputs];
-        init.fill(inputs, outputs, &mut weight, &mut bias, rng);
+        init.into().fill(inputs, outputs, &mut weight, &mut bias, rng);
         Self::assemble(inputs, outputs, weight, bias, activation)
     }
 

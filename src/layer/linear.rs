@@ -27,7 +27,7 @@
 //! ));
 //! ```
 
-use crate::{Activation, Dense, Error, Identity, Init, Result, Rng, Scalar};
+use crate::{Activation, Dense, Error, Identity, Init, LayerInit, Result, Rng, Scalar};
 
 /// A dense layer with `IN` inputs and `OUT` outputs fixed at compile time,
 /// followed by the activation `A`.
@@ -72,7 +72,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation<T>> Linear<T, I
 
     /// A layer with the given activation and initialiser.
     #[must_use]
-    pub fn with(activation: A, init: Init, rng: &mut Rng) -> Self {
+    pub fn with(activation: A, init: impl Into<LayerInit>, rng: &mut Rng) -> Self {
         let () = Self::VALID;
         Self { dense: Dense::new(IN, OUT, activation, init, rng) }
     }

@@ -30,10 +30,11 @@ mod rust_source;
 mod state_dict;
 
 pub use fit::{EpochReport, Fit};
+pub use state_dict::TensorNames;
 
 use alloc::vec::Vec;
 
-use crate::{Activation, Dense, Error, Init, Layers, Loss, Matrix, Optimizer, Parameters, Result, Rng, Scalar};
+use crate::{Activation, Dense, Error, LayerInit, Layers, Loss, Matrix, Optimizer, Parameters, Result, Rng, Scalar};
 
 /// A multilayer perceptron with the buffers training needs.
 ///
@@ -599,7 +600,13 @@ impl<T: Scalar, A: Activation<T> + Clone> DynMlp<T, A> {
     ///
     /// # Errors
     /// As [`DynMlp::from_widths_with`].
-    pub fn from_widths(widths: &[usize], hidden: A, output: A, init: Init, rng: &mut Rng) -> Result<Self> {
+    pub fn from_widths(
+        widths: &[usize],
+        hidden: A,
+        output: A,
+        init: impl Into<LayerInit>,
+        rng: &mut Rng,
+    ) -> Result<Self> {
         let last = widths.len().saturating_sub(2);
         Self::from_widths_with(widths, |i| if i == last { output.clone() } else { hidden.clone() }, init, rng)
     }
@@ -638,9 +645,10 @@ impl<T: Scalar, A: Activation<T>> DynMlp<T, A> {
     pub fn from_widths_with(
         widths: &[usize],
         mut activation: impl FnMut(usize) -> A,
-        init: Init,
+        init: impl Into<LayerInit>,
         rng: &mut Rng,
     ) -> Result<Self> {
+        let init = init.into();
         if widths.len() < 2 {
             return Err(Error::InvalidWidths { reason: "give at least an input and an output width" });
         }

@@ -23,7 +23,7 @@ use alloc::vec::Vec;
 
 use crate::error::Shape;
 use crate::safetensors::{Dtype, SafeTensors, TensorView, Writer};
-use crate::{Activation, Dense, DynMlp, Error, Layers, Mlp, Name, Result, Scalar};
+use crate::{Act, Activation, Dense, DynMlp, Error, Layers, Mlp, Name, Result, Scalar};
 
 impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     /// The network's parameters as a safetensors file (`layers.{i}.weight`,
@@ -31,20 +31,48 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     /// `safetensors.torch.load_file` reads.
     #[must_use]
     pub fn to_safetensors(&self) -> Vec<u8> {
-        self.to_safetensors_with_metadata(&[])
+        self.to_safetensors_with(TensorNames::Layers, &[])
     }
 
     /// As [`Mlp::to_safetensors`], with `__metadata__` entries.
     #[must_use]
     pub fn to_safetensors_with_metadata(&self, metadata: &[(&str, &str)]) -> Vec<u8> {
+        self.to_safetensors_with(TensorNames::Layers, metadata)
+    }
+
+    /// The network's parameters as a safetensors file with the given
+    /// [`TensorNames`] and `__metadata__` entries. With
+    /// [`TensorNames::Sequential`], `model.load_state_dict(load_file(path))`
+    /// works on the matching `torch.nn.Sequential` without renaming keys.
+    ///
+    /// ```
+    /// use tinymlp::{Act, DynMlp, Init, Rng, TensorNames};
+    /// use tinymlp::safetensors::SafeTensors;
+    ///
+    /// // nn.Sequential(Linear, Sigmoid, Linear, Sigmoid, Linear, Sigmoid)
+    /// let net = DynMlp::<f64>::from_widths(&[1, 4, 4, 1], Act::Sigmoid, Act::Sigmoid, Init::TorchDefault, &mut Rng::new(0))?;
+    /// let bytes = net.to_safetensors_with(TensorNames::Sequential, &[]);
+    /// let file = SafeTensors::parse(&bytes)?;
+    /// let names: Vec<&str> = file.tensors().iter().map(|t| t.name()).collect();
+    /// assert_eq!(names, ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"]);
+    /// # Ok::<(), tinymlp::Error>(())
+    /// ```
+    #[must_use]
+    pub fn to_safetensors_with(&self, names: TensorNames, metadata: &[(&str, &str)]) -> Vec<u8> {
         let mut writer = Writer::new();
-        for index in 0..self.depth() {
-            let layer = self.layers().layer(index);
+        let mut position = 0;
+        for (index, layer) in self.iter_layers().enumerate() {
             let (outputs, inputs) = (layer.outputs(), layer.inputs());
+            let key = match names {
+                TensorNames::Layers => format!("layers.{index}"),
+                TensorNames::Sequential => format!("{position}"),
+            };
+            // The Linear module, then its activation module unless it is the identity.
+            position += 1 + usize::from(crate::activation::builtin_of(layer.activation()) != Some(Act::Identity));
             // Names are unique and shapes match the data by construction.
             let added = writer
-                .add(&format!("layers.{index}.weight"), &[outputs, inputs], layer.weight())
-                .and_then(|w| w.add(&format!("layers.{index}.bias"), &[outputs], layer.bias()));
+                .add(&format!("{key}.weight"), &[outputs, inputs], layer.weight())
+                .and_then(|w| w.add(&format!("{key}.bias"), &[outputs], layer.bias()));
             debug_assert!(added.is_ok(), "writing layer {index}: {added:?}");
         }
         for (key, value) in metadata {
@@ -181,4 +209,20 @@ fn read_values<T: Scalar>(tensor: &TensorView<'_>) -> Result<Vec<T>> {
         return Ok(tensor.to_f64_vec().into_iter().map(T::from_f64).collect());
     }
     Ok(tensor.to_vec::<T>()?)
+}
+
+/// How [`Mlp::to_safetensors_with`] names a network's tensors. Loading accepts
+/// both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum TensorNames {
+    /// `layers.{i}.weight` and `layers.{i}.bias` for dense layer `i`.
+    #[default]
+    Layers,
+    /// The keys of a `torch.nn.Sequential` of `Linear` and activation modules:
+    /// `{k}.weight` and `{k}.bias`, `k` being the Linear module's position,
+    /// where every layer's activation other than the identity is a module of
+    /// its own (`Linear, Sigmoid, Linear, Sigmoid` has its Linears at 0 and 2;
+    /// `Linear, Tanh, Linear` with an identity output at 0 and 2 as well).
+    Sequential,
 }

@@ -25,7 +25,7 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 pub extern "C" fn tinymlp_check_tanh(x: f32) -> f32 {
     let mut out = [0.0f32; 1];
     Tanh.forward_slice(&[x], &mut out);
-    out[0] + tinymlp::special::erf(f64::from(x)) as f32
+    out[0] + tinymlp::Activation::<f32>::value(&tinymlp::Gelu, x)
 }
 
 #[cfg(feature = "alloc")]
