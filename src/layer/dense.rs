@@ -4,7 +4,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::kernels::{self, Form};
+use super::math::{GradientSink, dense_backward};
 use crate::{Activation, Error, LayerInit, Result, Rng, Scalar};
 
 /// A dense layer `y = f(x·Wᵀ + b)` with weights stored as `torch.nn.Linear`
@@ -184,26 +184,15 @@ impl<T: Scalar, A: Activation<T> + ?Sized> Dense<T, A> {
     /// # Panics
     /// Panics if the slices' lengths do not fit the layer's widths.
     pub fn backward_batch(&mut self, x: &[T], pre: &[T], out: &[T], delta: &mut [T], input_grad: Option<&mut [T]>) {
-        let batch = super::math::batch_of(x.len(), self.inputs, delta.len(), self.outputs);
-        self.activation.backward_slice(pre, out, delta);
-        if self.grads_are_zero {
-            kernels::gemm(Form::AtB, self.outputs, self.inputs, batch, delta, x, &mut self.weight_grad, false);
-            kernels::add_column_sums(&mut self.bias_grad, delta);
-            self.grads_are_zero = false;
+        let scratch = if self.grads_are_zero {
+            None
         } else {
-            let weights = self.weight.len();
-            self.scratch.resize(weights + self.outputs, T::zero());
-            let (weight_part, bias_part) = self.scratch.split_at_mut(weights);
-            kernels::gemm(Form::AtB, self.outputs, self.inputs, batch, delta, x, weight_part, false);
-            bias_part.fill(T::zero());
-            kernels::add_column_sums(bias_part, delta);
-            for (g, &new) in self.weight_grad.iter_mut().chain(self.bias_grad.iter_mut()).zip(self.scratch.iter()) {
-                *g = *g + new;
-            }
-        }
-        if let Some(input_grad) = input_grad {
-            kernels::gemm(Form::AB, batch, self.inputs, self.outputs, delta, &self.weight, input_grad, false);
-        }
+            self.scratch.resize(self.weight.len() + self.outputs, T::zero());
+            Some(&mut self.scratch[..])
+        };
+        let grads = GradientSink { weight: &mut self.weight_grad, bias: &mut self.bias_grad, scratch };
+        dense_backward(self.inputs, &self.weight, &self.activation, x, pre, out, delta, grads, input_grad);
+        self.grads_are_zero = false;
     }
 }
 

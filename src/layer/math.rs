@@ -1,4 +1,4 @@
-//! The dense layer's forward pass on slices, shared by the heap-backed
+//! The dense layer's forward and backward passes on slices, shared by the heap-backed
 //! [`Dense`](crate::Dense) and the array-backed [`StaticLinear`](crate::StaticLinear):
 //! one implementation of the math, no allocation.
 
@@ -43,4 +43,61 @@ pub(crate) fn batch_of(x_len: usize, inputs: usize, y_len: usize, outputs: usize
         "dense layer {inputs}->{outputs}: buffers of {x_len} and {y_len} values do not describe one batch"
     );
     batch
+}
+
+/// Where [`dense_backward`] puts the batch's parameter gradients.
+pub(crate) struct GradientSink<'a, T> {
+    /// `outputs x inputs`, like the weights.
+    pub(crate) weight: &'a mut [T],
+    /// One per output.
+    pub(crate) bias: &'a mut [T],
+    /// `None` when both buffers hold zeros: the batch's gradients are written
+    /// straight into them. Otherwise space for `weight.len() + bias.len()`
+    /// values, where the batch's gradients are computed before they are added
+    /// (`old + new`, as PyTorch accumulates: two backward passes give exactly
+    /// the sum of the two).
+    pub(crate) scratch: Option<&'a mut [T]>,
+}
+
+/// Backward pass of a dense layer for a batch. On entry `delta` holds the
+/// gradient of the loss with respect to `out`; on return, with respect to
+/// `pre`. The weight and bias gradients go to `grads`; if `input_grad` is
+/// given it receives the gradient with respect to `x` (`batch x inputs`,
+/// overwritten). `x`, `pre` and `out` are what [`dense_forward`] saw and made.
+///
+/// # Panics
+/// Panics if the slices' lengths do not describe one batch of this layer.
+#[allow(clippy::too_many_arguments)] // the layer's tensors, each a slice
+pub(crate) fn dense_backward<T: Scalar, A: Activation<T> + ?Sized>(
+    inputs: usize,
+    weight: &[T],
+    activation: &A,
+    x: &[T],
+    pre: &[T],
+    out: &[T],
+    delta: &mut [T],
+    grads: GradientSink<'_, T>,
+    input_grad: Option<&mut [T]>,
+) {
+    let outputs = grads.bias.len();
+    let batch = batch_of(x.len(), inputs, delta.len(), outputs);
+    activation.backward_slice(pre, out, delta);
+    match grads.scratch {
+        None => {
+            kernels::gemm(Form::AtB, outputs, inputs, batch, delta, x, grads.weight, false);
+            kernels::add_column_sums(grads.bias, delta);
+        }
+        Some(scratch) => {
+            let (weight_part, bias_part) = scratch.split_at_mut(grads.weight.len());
+            kernels::gemm(Form::AtB, outputs, inputs, batch, delta, x, weight_part, false);
+            bias_part.fill(T::zero());
+            kernels::add_column_sums(bias_part, delta);
+            for (g, &new) in grads.weight.iter_mut().chain(grads.bias.iter_mut()).zip(scratch.iter()) {
+                *g = *g + new;
+            }
+        }
+    }
+    if let Some(input_grad) = input_grad {
+        kernels::gemm(Form::AB, batch, inputs, outputs, delta, weight, input_grad, false);
+    }
 }
