@@ -156,6 +156,14 @@ pub enum Error {
         /// The length (or tensor count) the parameters have.
         found: usize,
     },
+    /// An optimizer whose state lives in arrays ([`StaticAdam`](crate::StaticAdam),
+    /// [`StaticSgd`](crate::StaticSgd)) was given parameters of another size.
+    StateSize {
+        /// Values the state holds (the array length).
+        expected: usize,
+        /// Values the parameters have.
+        found: usize,
+    },
     /// A value lies outside the range where it is defined (BCE's outputs must
     /// be probabilities).
     OutOfRange {
@@ -398,6 +406,11 @@ impl fmt::Display for Error {
             Error::NonFiniteLoss { epoch, batch, value } => {
                 write!(f, "the loss is {value} at epoch {epoch}, batch {batch}; training stopped before the step")
             }
+            Error::StateSize { expected, found } => write!(
+                f,
+                "the optimizer's state holds {expected} values but the parameters have {found} \
+                 (its size must be the network's parameter count)"
+            ),
             Error::OptimizerState { tensor, expected, found } => {
                 f.write_str("the optimizer's state was made for other parameters: ")?;
                 match tensor {

@@ -1,8 +1,9 @@
 //! Adam, exactly as `torch.optim.Adam` (single-tensor CPU path).
 
+#[cfg(feature = "alloc")]
 use alloc::vec::Vec;
 
-use super::{Optimizer, Parameters, check_gradients, check_lr, check_range, lerp, moment_buffers};
+use super::{Moments, Optimizer, Parameters, check_gradients, check_lr, check_range, for_each_tensor, lerp};
 use crate::{Result, Scalar};
 
 /// Adam's hyper-parameters; `Default` is PyTorch's default.
@@ -66,6 +67,7 @@ impl Default for AdamConfig {
 /// assert_eq!(adam.config().beta2, 0.999);
 /// # Ok::<(), tinymlp::Error>(())
 /// ```
+#[cfg(feature = "alloc")]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Adam<T> {
     config: AdamConfig,
@@ -74,6 +76,7 @@ pub struct Adam<T> {
     second_moment: Vec<Vec<T>>,
 }
 
+#[cfg(feature = "alloc")]
 impl<T: Scalar> Adam<T> {
     /// Adam with the given hyper-parameters.
     ///
@@ -81,13 +84,7 @@ impl<T: Scalar> Adam<T> {
     /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) (as torch raises ValueError) if `lr` or
     /// `eps` is negative, or a beta is outside `[0, 1)`.
     pub fn new(config: AdamConfig) -> Result<Self> {
-        let AdamConfig { lr, beta1, beta2, eps, weight_decay, .. } = config;
-        check_lr(lr)?;
-        let decay_ok = (0.0..f64::INFINITY).contains(&weight_decay);
-        check_range("weight_decay", weight_decay, decay_ok, "a finite value >= 0")?;
-        check_range("eps", eps, (0.0..f64::INFINITY).contains(&eps), "a finite value >= 0")?;
-        check_range("beta1", beta1, (0.0..1.0).contains(&beta1), "a value in [0, 1)")?;
-        check_range("beta2", beta2, (0.0..1.0).contains(&beta2), "a value in [0, 1)")?;
+        config.validate()?;
         Ok(Self { config, steps: 0, first_moment: Vec::new(), second_moment: Vec::new() })
     }
 
@@ -119,40 +116,10 @@ impl<T: Scalar> Adam<T> {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl<T: Scalar> Optimizer<T> for Adam<T> {
     fn step(&mut self, params: &mut dyn Parameters<T>) -> Result<()> {
-        check_lr(self.config.lr)?;
-        check_gradients(params)?;
-        moment_buffers(&mut self.first_moment, params)?;
-        moment_buffers(&mut self.second_moment, params)?;
-        self.steps += 1;
-        let AdamConfig { lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay } = self.config;
-        // As torch, the scalar factors are computed in f64 (Python floats,
-        // with `**` as pow).
-        let t = self.steps as f64;
-        let bias_correction1 = 1.0 - num_traits::Float::powf(beta1, t);
-        let bias_correction2 = 1.0 - num_traits::Float::powf(beta2, t);
-        let minus_step_size = T::from_f64(-(lr / bias_correction1));
-        let bias_correction2_sqrt = T::from_f64(num_traits::Float::sqrt(bias_correction2));
-        let lerp_weight = T::from_f64(1.0 - beta1);
-        let (beta2, one_minus_beta2, eps) = (T::from_f64(beta2), T::from_f64(1.0 - beta2), T::from_f64(eps));
-        let coupled_decay = (weight_decay != 0.0 && !decoupled_weight_decay).then(|| T::from_f64(weight_decay));
-        let shrink = (weight_decay != 0.0 && decoupled_weight_decay).then(|| T::from_f64(1.0 - lr * weight_decay));
-        let mut tensors = self.first_moment.iter_mut().zip(self.second_moment.iter_mut());
-        params.visit_parameters(&mut |values, grads| {
-            let Some((m, v)) = tensors.next() else { return };
-            for (((p, &grad), m), v) in values.iter_mut().zip(grads).zip(m.iter_mut()).zip(v.iter_mut()) {
-                if let Some(shrink) = shrink {
-                    *p = *p * shrink;
-                }
-                let g = coupled_decay.map_or(grad, |decay| grad + decay * *p);
-                *m = lerp(*m, g, lerp_weight);
-                *v = *v * beta2 + one_minus_beta2 * g * g;
-                let denom = v.sqrt() / bias_correction2_sqrt + eps;
-                *p = *p + minus_step_size * (*m / denom);
-            }
-        });
-        Ok(())
+        step(&self.config, &mut self.steps, params, &mut self.first_moment, &mut self.second_moment)
     }
 
     fn lr(&self) -> f64 {
@@ -164,7 +131,143 @@ impl<T: Scalar> Optimizer<T> for Adam<T> {
     }
 }
 
-#[cfg(test)]
+impl AdamConfig {
+    /// Checks the hyper-parameters as `torch.optim.Adam` does.
+    fn validate(&self) -> Result<()> {
+        let AdamConfig { lr, beta1, beta2, eps, weight_decay, .. } = *self;
+        check_lr(lr)?;
+        let decay_ok = (0.0..f64::INFINITY).contains(&weight_decay);
+        check_range("weight_decay", weight_decay, decay_ok, "a finite value >= 0")?;
+        check_range("eps", eps, (0.0..f64::INFINITY).contains(&eps), "a finite value >= 0")?;
+        check_range("beta1", beta1, (0.0..1.0).contains(&beta1), "a value in [0, 1)")?;
+        check_range("beta2", beta2, (0.0..1.0).contains(&beta2), "a value in [0, 1)")
+    }
+}
+
+/// One Adam step over `params` with the moments in `first` and `second`: the
+/// one implementation behind [`Adam`] and [`StaticAdam`]. Nothing changes on
+/// error.
+fn step<T: Scalar>(
+    config: &AdamConfig,
+    steps: &mut u64,
+    params: &mut dyn Parameters<T>,
+    first: &mut dyn Moments<T>,
+    second: &mut dyn Moments<T>,
+) -> Result<()> {
+    check_lr(config.lr)?;
+    check_gradients(params)?;
+    first.fit(params)?;
+    second.fit(params)?;
+    *steps += 1;
+    let AdamConfig { lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay } = *config;
+    // As torch, the scalar factors are computed in f64 (Python floats,
+    // with `**` as pow).
+    let t = *steps as f64;
+    let bias_correction1 = 1.0 - num_traits::Float::powf(beta1, t);
+    let bias_correction2 = 1.0 - num_traits::Float::powf(beta2, t);
+    let minus_step_size = T::from_f64(-(lr / bias_correction1));
+    let bias_correction2_sqrt = T::from_f64(num_traits::Float::sqrt(bias_correction2));
+    let lerp_weight = T::from_f64(1.0 - beta1);
+    let (beta2, one_minus_beta2, eps) = (T::from_f64(beta2), T::from_f64(1.0 - beta2), T::from_f64(eps));
+    let coupled_decay = (weight_decay != 0.0 && !decoupled_weight_decay).then(|| T::from_f64(weight_decay));
+    let shrink = (weight_decay != 0.0 && decoupled_weight_decay).then(|| T::from_f64(1.0 - lr * weight_decay));
+    for_each_tensor(params, |values, grads, index, offset| {
+        let m = first.tensor(index, offset, values.len());
+        let v = second.tensor(index, offset, values.len());
+        for (((p, &grad), m), v) in values.iter_mut().zip(grads).zip(m.iter_mut()).zip(v.iter_mut()) {
+            if let Some(shrink) = shrink {
+                *p = *p * shrink;
+            }
+            let g = coupled_decay.map_or(grad, |decay| grad + decay * *p);
+            *m = lerp(*m, g, lerp_weight);
+            *v = *v * beta2 + one_minus_beta2 * g * g;
+            let denom = v.sqrt() / bias_correction2_sqrt + eps;
+            *p = *p + minus_step_size * (*m / denom);
+        }
+    });
+    Ok(())
+}
+
+/// [`Adam`] with its moments in arrays: no heap. `N` is the network's number
+/// of parameters (e.g. `{ <Net as StaticTrain<f32, 1, 1>>::PARAMETERS }`);
+/// a step on parameters of another size is an error.
+///
+/// ```
+/// use tinymlp::{AdamConfig, Optimizer, Parameters, StaticAdam};
+///
+/// struct Two([f32; 2], [f32; 2]);
+/// impl Parameters<f32> for Two {
+///     fn visit_parameters(&mut self, f: &mut dyn FnMut(&mut [f32], &[f32])) {
+///         f(&mut self.0, &self.1);
+///     }
+/// }
+/// let mut p = Two([1.0, -1.0], [0.5, -0.5]);
+/// let mut adam = StaticAdam::<f32, 2>::new(AdamConfig { lr: 0.1, ..AdamConfig::default() })?;
+/// adam.step(&mut p)?;
+/// assert!((p.0[0] - 0.9).abs() < 1e-6 && (p.0[1] + 0.9).abs() < 1e-6);
+/// # Ok::<(), tinymlp::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaticAdam<T, const N: usize> {
+    config: AdamConfig,
+    steps: u64,
+    first_moment: [T; N],
+    second_moment: [T; N],
+}
+
+impl<T: Scalar, const N: usize> StaticAdam<T, N> {
+    /// Adam with the given hyper-parameters and zero moments.
+    ///
+    /// # Errors
+    /// As [`AdamConfig`]'s checks in `Adam::new`.
+    pub fn new(config: AdamConfig) -> Result<Self> {
+        config.validate()?;
+        Ok(Self { config, steps: 0, first_moment: [T::zero(); N], second_moment: [T::zero(); N] })
+    }
+
+    /// Adam with learning rate `lr` and PyTorch's other defaults.
+    ///
+    /// # Errors
+    /// As [`StaticAdam::new`].
+    pub fn with_lr(lr: f64) -> Result<Self> {
+        Self::new(AdamConfig { lr, ..AdamConfig::default() })
+    }
+
+    /// The hyper-parameters.
+    #[must_use]
+    pub fn config(&self) -> &AdamConfig {
+        &self.config
+    }
+
+    /// Steps taken so far.
+    #[must_use]
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Zeroes the moments and the step count.
+    pub fn reset(&mut self) {
+        self.steps = 0;
+        self.first_moment = [T::zero(); N];
+        self.second_moment = [T::zero(); N];
+    }
+}
+
+impl<T: Scalar, const N: usize> Optimizer<T> for StaticAdam<T, N> {
+    fn step(&mut self, params: &mut dyn Parameters<T>) -> Result<()> {
+        step(&self.config, &mut self.steps, params, &mut self.first_moment, &mut self.second_moment)
+    }
+
+    fn lr(&self) -> f64 {
+        self.config.lr
+    }
+
+    fn set_lr(&mut self, lr: f64) {
+        self.config.lr = lr;
+    }
+}
+
+#[cfg(all(test, feature = "alloc"))]
 mod tests {
     use super::*;
     use crate::Error;

@@ -4,17 +4,29 @@
 //! follow `torch.optim` exactly, including its defaults and the order of its
 //! floating-point operations where that matters. [`Schedule`]s change the
 //! learning rate between epochs.
+//!
+//! Each optimizer's update is written once, over per-tensor state buffers
+//! ([`Moments`]): the heap optimizers keep them in `Vec`s made on the first
+//! step; [`StaticSgd`] and [`StaticAdam`] keep them in arrays of the
+//! network's parameter count, for training without a heap.
 
 mod adam;
+#[cfg(feature = "alloc")]
 mod rmsprop;
 mod schedule;
 mod sgd;
 
-pub use adam::{Adam, AdamConfig};
+#[cfg(feature = "alloc")]
+pub use adam::Adam;
+pub use adam::{AdamConfig, StaticAdam};
+#[cfg(feature = "alloc")]
 pub use rmsprop::{RmsProp, RmsPropConfig};
 pub use schedule::{CosineAnnealing, Exponential, Schedule, StepDecay};
-pub use sgd::{Sgd, SgdConfig};
+#[cfg(feature = "alloc")]
+pub use sgd::Sgd;
+pub use sgd::{SgdConfig, StaticSgd};
 
+#[cfg(feature = "alloc")]
 use alloc::vec::Vec;
 
 use crate::{Error, Result, Scalar};
@@ -77,33 +89,71 @@ pub trait Optimizer<T: Scalar> {
     fn set_lr(&mut self, lr: f64);
 }
 
-/// Creates per-tensor state buffers (zeros, one per parameter tensor) on first
-/// use; afterwards checks that the parameters still have the shapes the buffers
-/// were made for, so that a step on a different network is an error rather than
-/// a silent mix-up.
-pub(crate) fn moment_buffers<T: Scalar, P: Parameters<T> + ?Sized>(
-    buffers: &mut Vec<Vec<T>>,
-    params: &mut P,
-) -> Result<()> {
-    if buffers.is_empty() {
-        params.visit_parameters(&mut |values, _| buffers.push(alloc::vec![T::zero(); values.len()]));
-        return Ok(());
-    }
-    let (mut index, mut mismatch) = (0usize, None);
-    params.visit_parameters(&mut |values, _| {
-        let expected = buffers.get(index).map_or(0, Vec::len);
-        if mismatch.is_none() && index < buffers.len() && expected != values.len() {
-            mismatch = Some(Error::OptimizerState { tensor: Some(index), expected, found: values.len() });
+/// An optimizer's per-tensor state (moments, momentum): one buffer per
+/// parameter tensor, in visiting order.
+pub(crate) trait Moments<T> {
+    /// Makes the buffers for `params`' tensors on first use (heap), or checks
+    /// that they fit them (arrays, and heap buffers already made), so that a
+    /// step on a different network is an error rather than a silent mix-up.
+    fn fit(&mut self, params: &mut dyn Parameters<T>) -> Result<()>;
+
+    /// Tensor `index`'s buffer: `len` values, `offset` values into the state.
+    fn tensor(&mut self, index: usize, offset: usize, len: usize) -> &mut [T];
+}
+
+#[cfg(feature = "alloc")]
+impl<T: Scalar> Moments<T> for Vec<Vec<T>> {
+    fn fit(&mut self, params: &mut dyn Parameters<T>) -> Result<()> {
+        if self.is_empty() {
+            params.visit_parameters(&mut |values, _| self.push(alloc::vec![T::zero(); values.len()]));
+            return Ok(());
         }
+        let (mut index, mut mismatch) = (0usize, None);
+        params.visit_parameters(&mut |values, _| {
+            let expected = self.get(index).map_or(0, Vec::len);
+            if mismatch.is_none() && index < self.len() && expected != values.len() {
+                mismatch = Some(Error::OptimizerState { tensor: Some(index), expected, found: values.len() });
+            }
+            index += 1;
+        });
+        match mismatch {
+            Some(error) => Err(error),
+            None if index != self.len() => {
+                Err(Error::OptimizerState { tensor: None, expected: self.len(), found: index })
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn tensor(&mut self, index: usize, _offset: usize, _len: usize) -> &mut [T] {
+        &mut self[index]
+    }
+}
+
+impl<T: Scalar, const N: usize> Moments<T> for [T; N] {
+    fn fit(&mut self, params: &mut dyn Parameters<T>) -> Result<()> {
+        let mut total = 0usize;
+        params.visit_parameters(&mut |values, _| total = total.saturating_add(values.len()));
+        if total == N { Ok(()) } else { Err(Error::StateSize { expected: N, found: total }) }
+    }
+
+    fn tensor(&mut self, _index: usize, offset: usize, len: usize) -> &mut [T] {
+        &mut self[offset..offset + len]
+    }
+}
+
+/// Calls `update(values, grads, index, offset)` for every parameter tensor:
+/// its index in visiting order and the number of values before it.
+pub(crate) fn for_each_tensor<T: Scalar>(
+    params: &mut dyn Parameters<T>,
+    mut update: impl FnMut(&mut [T], &[T], usize, usize),
+) {
+    let (mut index, mut offset) = (0usize, 0usize);
+    params.visit_parameters(&mut |values, grads| {
+        update(values, grads, index, offset);
         index += 1;
+        offset += values.len();
     });
-    match mismatch {
-        Some(error) => Err(error),
-        None if index != buffers.len() => {
-            Err(Error::OptimizerState { tensor: None, expected: buffers.len(), found: index })
-        }
-        None => Ok(()),
-    }
 }
 
 /// Refuses a step on NaN or infinite gradients, before anything is updated: one

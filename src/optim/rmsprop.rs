@@ -2,7 +2,7 @@
 
 use alloc::vec::Vec;
 
-use super::{Optimizer, Parameters, check_gradients, check_lr, check_range, lerp, moment_buffers};
+use super::{Moments, Optimizer, Parameters, check_gradients, check_lr, check_range, lerp};
 use crate::{Result, Scalar};
 
 /// RMSprop's hyper-parameters; `Default` is PyTorch's default.
@@ -103,12 +103,12 @@ impl<T: Scalar> Optimizer<T> for RmsProp<T> {
         check_lr(self.config.lr)?;
         check_gradients(params)?;
         let RmsPropConfig { lr, alpha, eps, weight_decay, momentum, centered } = self.config;
-        moment_buffers(&mut self.square_avg, params)?;
+        self.square_avg.fit(params)?;
         if centered {
-            moment_buffers(&mut self.grad_avg, params)?;
+            self.grad_avg.fit(params)?;
         }
         if momentum > 0.0 {
-            moment_buffers(&mut self.momentum_buffer, params)?;
+            self.momentum_buffer.fit(params)?;
         }
         let (decay, alpha_t, one_minus_alpha) =
             (T::from_f64(weight_decay), T::from_f64(alpha), T::from_f64(1.0 - alpha));

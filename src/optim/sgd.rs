@@ -1,9 +1,10 @@
 //! Stochastic gradient descent with momentum, dampening, Nesterov momentum and
 //! weight decay, as `torch.optim.SGD`.
 
+#[cfg(feature = "alloc")]
 use alloc::vec::Vec;
 
-use super::{Optimizer, Parameters, check_gradients, check_lr, check_range, moment_buffers};
+use super::{Moments, Optimizer, Parameters, check_gradients, check_lr, check_range, for_each_tensor};
 use crate::{Result, Scalar};
 
 /// SGD's hyper-parameters; `Default` is PyTorch's default (with lr 1e-3, as
@@ -51,12 +52,14 @@ impl Default for SgdConfig {
 /// assert_eq!(p.0, [0.95]);
 /// # Ok::<(), tinymlp::Error>(())
 /// ```
+#[cfg(feature = "alloc")]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sgd<T> {
     config: SgdConfig,
     momentum_buffers: Vec<Vec<T>>,
 }
 
+#[cfg(feature = "alloc")]
 impl<T: Scalar> Sgd<T> {
     /// SGD with the given hyper-parameters.
     ///
@@ -65,18 +68,7 @@ impl<T: Scalar> Sgd<T> {
     /// torch raises ValueError) for a negative or non-finite `lr`, `momentum` or
     /// `weight_decay`, or Nesterov without momentum or with dampening.
     pub fn new(config: SgdConfig) -> Result<Self> {
-        let finite_non_negative = |v: f64| (0.0..f64::INFINITY).contains(&v);
-        check_lr(config.lr)?;
-        check_range("momentum", config.momentum, finite_non_negative(config.momentum), "a finite value >= 0")?;
-        check_range("dampening", config.dampening, config.dampening.is_finite(), "a finite value")?;
-        check_range(
-            "weight_decay",
-            config.weight_decay,
-            finite_non_negative(config.weight_decay),
-            "a finite value >= 0",
-        )?;
-        let nesterov_ok = !config.nesterov || (config.momentum > 0.0 && config.dampening == 0.0);
-        check_range("momentum", config.momentum, nesterov_ok, "momentum > 0 and dampening 0 for Nesterov")?;
+        config.validate()?;
         Ok(Self { config, momentum_buffers: Vec::new() })
     }
 
@@ -100,35 +92,136 @@ impl<T: Scalar> Sgd<T> {
     }
 }
 
+#[cfg(feature = "alloc")]
 impl<T: Scalar> Optimizer<T> for Sgd<T> {
     fn step(&mut self, params: &mut dyn Parameters<T>) -> Result<()> {
-        check_lr(self.config.lr)?;
-        check_gradients(params)?;
-        let SgdConfig { lr, momentum, dampening, nesterov, weight_decay } = self.config;
         let first_step = self.momentum_buffers.is_empty();
-        if momentum != 0.0 {
-            moment_buffers(&mut self.momentum_buffers, params)?;
-        }
-        let minus_lr = T::from_f64(-lr);
-        let (decay, momentum_t, keep) =
-            (T::from_f64(weight_decay), T::from_f64(momentum), T::from_f64(1.0 - dampening));
-        let mut buffers = self.momentum_buffers.iter_mut();
-        params.visit_parameters(&mut |values, grads| {
-            let with_decay = |p: T, grad: T| if weight_decay != 0.0 { grad + decay * p } else { grad };
-            let Some(buffer) = buffers.next().filter(|_| momentum != 0.0) else {
-                // Plain SGD: one fused, vectorisable pass (the common case).
-                for (p, &grad) in values.iter_mut().zip(grads) {
-                    *p = *p + minus_lr * with_decay(*p, grad);
-                }
-                return;
-            };
-            for ((p, &grad), b) in values.iter_mut().zip(grads).zip(buffer.iter_mut()) {
-                let g = with_decay(*p, grad);
-                *b = if first_step { g } else { *b * momentum_t + keep * g };
-                let step = if nesterov { g + momentum_t * *b } else { *b };
-                *p = *p + minus_lr * step;
+        step(&self.config, params, &mut self.momentum_buffers, first_step)
+    }
+
+    fn lr(&self) -> f64 {
+        self.config.lr
+    }
+
+    fn set_lr(&mut self, lr: f64) {
+        self.config.lr = lr;
+    }
+}
+
+impl SgdConfig {
+    /// Checks the hyper-parameters as `torch.optim.SGD` does.
+    fn validate(&self) -> Result<()> {
+        let finite_non_negative = |v: f64| (0.0..f64::INFINITY).contains(&v);
+        check_lr(self.lr)?;
+        check_range("momentum", self.momentum, finite_non_negative(self.momentum), "a finite value >= 0")?;
+        check_range("dampening", self.dampening, self.dampening.is_finite(), "a finite value")?;
+        let decay_ok = finite_non_negative(self.weight_decay);
+        check_range("weight_decay", self.weight_decay, decay_ok, "a finite value >= 0")?;
+        let nesterov_ok = !self.nesterov || (self.momentum > 0.0 && self.dampening == 0.0);
+        check_range("momentum", self.momentum, nesterov_ok, "momentum > 0 and dampening 0 for Nesterov")
+    }
+}
+
+/// One SGD step over `params` with the momentum buffers in `buffers` (used
+/// only with momentum; `first_step` starts them from the gradient, as torch):
+/// the one implementation behind [`Sgd`] and [`StaticSgd`]. Nothing changes
+/// on error.
+fn step<T: Scalar>(
+    config: &SgdConfig,
+    params: &mut dyn Parameters<T>,
+    buffers: &mut dyn Moments<T>,
+    first_step: bool,
+) -> Result<()> {
+    check_lr(config.lr)?;
+    check_gradients(params)?;
+    let SgdConfig { lr, momentum, dampening, nesterov, weight_decay } = *config;
+    if momentum != 0.0 {
+        buffers.fit(params)?;
+    }
+    let minus_lr = T::from_f64(-lr);
+    let (decay, momentum_t, keep) = (T::from_f64(weight_decay), T::from_f64(momentum), T::from_f64(1.0 - dampening));
+    for_each_tensor(params, |values, grads, index, offset| {
+        let with_decay = |p: T, grad: T| if weight_decay != 0.0 { grad + decay * p } else { grad };
+        if momentum == 0.0 {
+            // Plain SGD: one fused, vectorisable pass (the common case).
+            for (p, &grad) in values.iter_mut().zip(grads) {
+                *p = *p + minus_lr * with_decay(*p, grad);
             }
-        });
+            return;
+        }
+        let buffer = buffers.tensor(index, offset, values.len());
+        for ((p, &grad), b) in values.iter_mut().zip(grads).zip(buffer.iter_mut()) {
+            let g = with_decay(*p, grad);
+            *b = if first_step { g } else { *b * momentum_t + keep * g };
+            let step = if nesterov { g + momentum_t * *b } else { *b };
+            *p = *p + minus_lr * step;
+        }
+    });
+    Ok(())
+}
+
+/// [`Sgd`] with its momentum buffer in an array: no heap. `N` is the
+/// network's number of parameters; a step on parameters of another size is
+/// an error (checked only with momentum, which is what uses the array).
+///
+/// ```
+/// use tinymlp::{Optimizer, Parameters, SgdConfig, StaticSgd};
+///
+/// struct One([f64; 1], [f64; 1]);
+/// impl Parameters<f64> for One {
+///     fn visit_parameters(&mut self, f: &mut dyn FnMut(&mut [f64], &[f64])) {
+///         f(&mut self.0, &self.1);
+///     }
+/// }
+/// let mut p = One([1.0], [0.5]);
+/// let mut sgd = StaticSgd::<f64, 1>::new(SgdConfig { lr: 0.1, momentum: 0.9, ..SgdConfig::default() })?;
+/// sgd.step(&mut p)?;
+/// sgd.step(&mut p)?;
+/// assert_eq!(p.0, [1.0 - 0.05 - 0.1 * (0.9 * 0.5 + 0.5)]);
+/// # Ok::<(), tinymlp::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaticSgd<T, const N: usize> {
+    config: SgdConfig,
+    started: bool,
+    momentum_buffer: [T; N],
+}
+
+impl<T: Scalar, const N: usize> StaticSgd<T, N> {
+    /// SGD with the given hyper-parameters.
+    ///
+    /// # Errors
+    /// As `Sgd::new`.
+    pub fn new(config: SgdConfig) -> Result<Self> {
+        config.validate()?;
+        Ok(Self { config, started: false, momentum_buffer: [T::zero(); N] })
+    }
+
+    /// Plain SGD (no momentum, no weight decay) with learning rate `lr`.
+    ///
+    /// # Errors
+    /// As [`StaticSgd::new`].
+    pub fn with_lr(lr: f64) -> Result<Self> {
+        Self::new(SgdConfig { lr, ..SgdConfig::default() })
+    }
+
+    /// The hyper-parameters.
+    #[must_use]
+    pub fn config(&self) -> &SgdConfig {
+        &self.config
+    }
+
+    /// Forgets the momentum.
+    pub fn reset(&mut self) {
+        self.started = false;
+        self.momentum_buffer = [T::zero(); N];
+    }
+}
+
+impl<T: Scalar, const N: usize> Optimizer<T> for StaticSgd<T, N> {
+    fn step(&mut self, params: &mut dyn Parameters<T>) -> Result<()> {
+        step(&self.config, params, &mut self.momentum_buffer, !self.started)?;
+        self.started = true;
         Ok(())
     }
 
