@@ -109,7 +109,7 @@ pub use activation::{Act, Activation, Elu, Gelu, Identity, LeakyRelu, Relu, Sigm
 pub use error::{Error, Name, Result, Shape};
 pub use finite::{check_finite, first_non_finite};
 pub use init::{BiasInit, FanMode, Init, LayerInit};
-pub use layer::{Predict, StaticLinear};
+pub use layer::{LayerTape, Predict, StaticLayers, StaticLinear, StaticMlp, TrainLinear};
 pub use loss::{Bce, BceWithLogits, CrossEntropy, CrossEntropyIndex, HalfMse, Huber, L1, Loss, Mse};
 pub use rng::Rng;
 pub use scalar::{Float, Scalar};

@@ -24,6 +24,9 @@ pub trait Scalar: Float + Debug + Display + Default + Send + Sync + 'static + se
     /// The type's name as safetensors and Rust source spell it (`"f32"` / `"f64"`).
     const NAME: &'static str;
 
+    /// Zero, for `const` contexts (`T::zero()` is not a `const fn`).
+    const ZERO: Self;
+
     /// Converts from f64 with rounding to nearest (exact for f64).
     #[must_use]
     fn from_f64(value: f64) -> Self;
@@ -36,6 +39,7 @@ pub trait Scalar: Float + Debug + Display + Default + Send + Sync + 'static + se
 
 impl Scalar for f32 {
     const NAME: &'static str = "f32";
+    const ZERO: Self = 0.0;
     #[inline(always)]
     fn from_f64(value: f64) -> Self {
         value as f32
@@ -48,6 +52,7 @@ impl Scalar for f32 {
 
 impl Scalar for f64 {
     const NAME: &'static str = "f64";
+    const ZERO: Self = 0.0;
     #[inline(always)]
     fn from_f64(value: f64) -> Self {
         value

@@ -1,11 +1,13 @@
-//! How layers compose into a network: the two protocols a chain of layers
-//! implements, and ONE macro that implements both for tuples.
+//! How layers compose into a network: the three protocols a chain of layers
+//! implements, and ONE macro that implements all of them for tuples.
 //!
 //! - [`Layers`]: an ordered list of trainable dense layers that an
 //!   [`Mlp`](crate::Mlp) runs (heap-backed: tuples of [`Linear`](crate::Linear)s,
 //!   a single `Linear`, or a `Vec` of [`Dense`](crate::Dense) layers).
 //! - [`Predict`]: one-sample inference with no heap (tuples of
 //!   [`StaticLinear`]s, or a single one).
+//! - [`StaticLayers`]: training with no heap (tuples of [`TrainLinear`]s, run
+//!   by a [`StaticMlp`](crate::StaticMlp) on fixed-size batches).
 //!
 //! In a tuple, consecutive layers share one const width parameter, so a layer
 //! whose input width differs from the previous layer's output width is a type
@@ -15,6 +17,7 @@
 #[cfg(feature = "alloc")]
 use alloc::vec::Vec;
 
+use super::static_train::{LayerTape, StaticLayers, TrainLinear, backward_layer, forward_layer};
 use crate::{Activation, Error, Result, Scalar, StaticLinear};
 #[cfg(feature = "alloc")]
 use crate::{Dense, Linear};
@@ -133,11 +136,16 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation<T>> Predict<T, 
     }
 }
 
-/// Implements every tuple protocol ([`Layers`] and [`Predict`]) for the tuples
-/// listed at its call: one entry per arity, `(index, activation, input width,
-/// output width)` per layer, consecutive layers sharing a width parameter.
+/// Implements every tuple protocol ([`Layers`], [`Predict`] and
+/// [`StaticLayers`]) for the tuples listed at its call: one entry per arity,
+/// `(index, activation, input width, output width, the layer feeding it)` per
+/// layer (`_`: the network input), consecutive layers sharing a width
+/// parameter, and the same layers in reverse for backward.
 macro_rules! chains {
-    ($( $count:literal => [$(($index:tt, $act:ident, $w_in:ident, $w_out:ident)),+], $first:ident -> $last:ident; )+) => {$(
+    ($(
+        $count:literal => [$(($index:tt, $act:ident, $w_in:ident, $w_out:ident, $from:tt)),+]
+        rev [$(($rindex:tt, $rfrom:tt)),+], $first:ident -> $last:ident;
+    )+) => {$(
         #[cfg(feature = "alloc")]
         impl<T: Scalar, $($act: Activation<T>,)+ $(const $w_in: usize,)+ const $last: usize> Layers<T>
             for ($(Linear<T, $w_in, $w_out, $act>,)+)
@@ -172,21 +180,95 @@ macro_rules! chains {
                 *values
             }
         }
+
+        impl<T: Scalar, $($act: Activation<T>,)+ $(const $w_in: usize,)+ const $last: usize>
+            StaticLayers<T, $first, $last> for ($(TrainLinear<T, $w_in, $w_out, $act>,)+)
+        {
+            const PARAMETERS: usize = 0 $(+ $w_out * $w_in + $w_out)+;
+            type Tape<const B: usize> = ($(LayerTape<T, $w_in, $w_out, B>,)+);
+
+            fn tape<const B: usize>() -> Self::Tape<B> {
+                ($(LayerTape::<T, $w_in, $w_out, B>::new(),)+)
+            }
+
+            fn forward<'t, const B: usize>(
+                &self,
+                x: &[[T; $first]; B],
+                tape: &'t mut Self::Tape<B>,
+            ) -> &'t [[T; $last]; B] {
+                $(forward_layer(&self.$index, input_of!(tape, x, $from), &mut tape.$index);)+
+                &last_of!(tape; $($index)+).out
+            }
+
+            fn output<const B: usize>(tape: &mut Self::Tape<B>) -> (&[[T; $last]; B], &mut [[T; $last]; B]) {
+                let last = &mut last_of!(tape; $($index)+);
+                (&last.out, &mut last.delta)
+            }
+
+            fn backward<const B: usize>(&mut self, x: &[[T; $first]; B], tape: &mut Self::Tape<B>) {
+                $(backward_from!(self, tape, x, $rindex, $rfrom);)+
+            }
+
+            fn zero_grad(&mut self) {
+                $(self.$index.zero_grad();)+
+            }
+
+            fn visit_parameters(&mut self, f: &mut dyn FnMut(&mut [T], &[T])) {
+                $(
+                    let layer = &mut self.$index;
+                    f(layer.layer.weight.as_flattened_mut(), layer.weight_grad.as_flattened());
+                    f(&mut layer.layer.bias, &layer.bias_grad);
+                )+
+            }
+        }
     )+};
 }
 
+/// A layer's input in a [`StaticLayers`] tape: the network input `x` for the
+/// first layer (`_`), else the outputs of layer `from`.
+macro_rules! input_of {
+    ($tape:ident, $x:ident, _) => {
+        $x
+    };
+    ($tape:ident, $x:ident, $from:tt) => {
+        &$tape.$from.out
+    };
+}
+
+/// The last element of a tape tuple.
+macro_rules! last_of {
+    ($tape:ident; $index:tt) => { $tape.$index };
+    ($tape:ident; $index:tt $($rest:tt)+) => { last_of!($tape; $($rest)+) };
+}
+
+/// One layer's backward: from its delta, adding its gradients and writing the
+/// delta of the layer feeding it (none for the first).
+macro_rules! backward_from {
+    ($self:ident, $tape:ident, $x:ident, $index:tt, _) => {
+        backward_layer(&mut $self.$index, $x, &mut $tape.$index, None)
+    };
+    ($self:ident, $tape:ident, $x:ident, $index:tt, $from:tt) => {
+        backward_layer(&mut $self.$index, &$tape.$from.out, &mut $tape.$index, Some(&mut $tape.$from.delta))
+    };
+}
+
 chains! {
-    1 => [(0, A0, W0, W1)], W0 -> W1;
-    2 => [(0, A0, W0, W1), (1, A1, W1, W2)], W0 -> W2;
-    3 => [(0, A0, W0, W1), (1, A1, W1, W2), (2, A2, W2, W3)], W0 -> W3;
-    4 => [(0, A0, W0, W1), (1, A1, W1, W2), (2, A2, W2, W3), (3, A3, W3, W4)], W0 -> W4;
-    5 => [(0, A0, W0, W1), (1, A1, W1, W2), (2, A2, W2, W3), (3, A3, W3, W4), (4, A4, W4, W5)], W0 -> W5;
-    6 => [(0, A0, W0, W1), (1, A1, W1, W2), (2, A2, W2, W3), (3, A3, W3, W4), (4, A4, W4, W5),
-          (5, A5, W5, W6)], W0 -> W6;
-    7 => [(0, A0, W0, W1), (1, A1, W1, W2), (2, A2, W2, W3), (3, A3, W3, W4), (4, A4, W4, W5),
-          (5, A5, W5, W6), (6, A6, W6, W7)], W0 -> W7;
-    8 => [(0, A0, W0, W1), (1, A1, W1, W2), (2, A2, W2, W3), (3, A3, W3, W4), (4, A4, W4, W5),
-          (5, A5, W5, W6), (6, A6, W6, W7), (7, A7, W7, W8)], W0 -> W8;
+    1 => [(0, A0, W0, W1, _)] rev [(0, _)], W0 -> W1;
+    2 => [(0, A0, W0, W1, _), (1, A1, W1, W2, 0)] rev [(1, 0), (0, _)], W0 -> W2;
+    3 => [(0, A0, W0, W1, _), (1, A1, W1, W2, 0), (2, A2, W2, W3, 1)] rev [(2, 1), (1, 0), (0, _)], W0 -> W3;
+    4 => [(0, A0, W0, W1, _), (1, A1, W1, W2, 0), (2, A2, W2, W3, 1), (3, A3, W3, W4, 2)]
+        rev [(3, 2), (2, 1), (1, 0), (0, _)], W0 -> W4;
+    5 => [(0, A0, W0, W1, _), (1, A1, W1, W2, 0), (2, A2, W2, W3, 1), (3, A3, W3, W4, 2), (4, A4, W4, W5, 3)]
+        rev [(4, 3), (3, 2), (2, 1), (1, 0), (0, _)], W0 -> W5;
+    6 => [(0, A0, W0, W1, _), (1, A1, W1, W2, 0), (2, A2, W2, W3, 1), (3, A3, W3, W4, 2), (4, A4, W4, W5, 3),
+          (5, A5, W5, W6, 4)]
+        rev [(5, 4), (4, 3), (3, 2), (2, 1), (1, 0), (0, _)], W0 -> W6;
+    7 => [(0, A0, W0, W1, _), (1, A1, W1, W2, 0), (2, A2, W2, W3, 1), (3, A3, W3, W4, 2), (4, A4, W4, W5, 3),
+          (5, A5, W5, W6, 4), (6, A6, W6, W7, 5)]
+        rev [(6, 5), (5, 4), (4, 3), (3, 2), (2, 1), (1, 0), (0, _)], W0 -> W7;
+    8 => [(0, A0, W0, W1, _), (1, A1, W1, W2, 0), (2, A2, W2, W3, 1), (3, A3, W3, W4, 2), (4, A4, W4, W5, 3),
+          (5, A5, W5, W6, 4), (6, A6, W6, W7, 5), (7, A7, W7, W8, 6)]
+        rev [(7, 6), (6, 5), (5, 4), (4, 3), (3, 2), (2, 1), (1, 0), (0, _)], W0 -> W8;
 }
 
 #[cfg(test)]

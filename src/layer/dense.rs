@@ -188,7 +188,7 @@ impl<T: Scalar, A: Activation<T> + ?Sized> Dense<T, A> {
             None
         } else {
             self.scratch.resize(self.weight.len() + self.outputs, T::zero());
-            Some(&mut self.scratch[..])
+            Some(self.scratch.split_at_mut(self.weight.len()))
         };
         let grads = GradientSink { weight: &mut self.weight_grad, bias: &mut self.bias_grad, scratch };
         dense_backward(self.inputs, &self.weight, &self.activation, x, pre, out, delta, grads, input_grad);

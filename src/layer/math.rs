@@ -52,11 +52,11 @@ pub(crate) struct GradientSink<'a, T> {
     /// One per output.
     pub(crate) bias: &'a mut [T],
     /// `None` when both buffers hold zeros: the batch's gradients are written
-    /// straight into them. Otherwise space for `weight.len() + bias.len()`
-    /// values, where the batch's gradients are computed before they are added
+    /// straight into them. Otherwise space shaped like `weight` and `bias`,
+    /// where the batch's gradients are computed before they are added
     /// (`old + new`, as PyTorch accumulates: two backward passes give exactly
     /// the sum of the two).
-    pub(crate) scratch: Option<&'a mut [T]>,
+    pub(crate) scratch: Option<(&'a mut [T], &'a mut [T])>,
 }
 
 /// Backward pass of a dense layer for a batch. On entry `delta` holds the
@@ -87,12 +87,12 @@ pub(crate) fn dense_backward<T: Scalar, A: Activation<T> + ?Sized>(
             kernels::gemm(Form::AtB, outputs, inputs, batch, delta, x, grads.weight, false);
             kernels::add_column_sums(grads.bias, delta);
         }
-        Some(scratch) => {
-            let (weight_part, bias_part) = scratch.split_at_mut(grads.weight.len());
+        Some((weight_part, bias_part)) => {
             kernels::gemm(Form::AtB, outputs, inputs, batch, delta, x, weight_part, false);
             bias_part.fill(T::zero());
             kernels::add_column_sums(bias_part, delta);
-            for (g, &new) in grads.weight.iter_mut().chain(grads.bias.iter_mut()).zip(scratch.iter()) {
+            let new = weight_part.iter().chain(bias_part.iter());
+            for (g, &new) in grads.weight.iter_mut().chain(grads.bias.iter_mut()).zip(new) {
                 *g = *g + new;
             }
         }

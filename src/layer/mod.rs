@@ -7,8 +7,11 @@
 //!   its type.
 //! - [`StaticLinear`] (`static_linear.rs`): parameters in arrays, buildable in
 //!   a `const` or `static`, for inference with no heap.
+//! - [`TrainLinear`] and [`StaticMlp`] (`static_train.rs`): the same with
+//!   gradients, and a network that trains on fixed-size batches with no heap.
 //! - `chain.rs`: how layers compose: [`Layers`] (what an `Mlp` runs) and
-//!   [`Predict`] (heap-free inference), implemented for tuples by one macro.
+//!   [`Predict`] (heap-free inference) and [`StaticLayers`] (heap-free
+//!   training), implemented for tuples by one macro.
 //!
 //! # The default activation
 //! One rule for every layer type: a layer without an activation named is
@@ -23,6 +26,7 @@ mod dense;
 mod linear;
 pub(crate) mod math;
 mod static_linear;
+mod static_train;
 
 #[cfg(feature = "alloc")]
 pub use chain::Layers;
@@ -32,3 +36,4 @@ pub use dense::Dense;
 #[cfg(feature = "alloc")]
 pub use linear::Linear;
 pub use static_linear::StaticLinear;
+pub use static_train::{LayerTape, StaticLayers, StaticMlp, TrainLinear};

@@ -188,7 +188,7 @@ fn step<T: Scalar>(
     Ok(())
 }
 
-/// [`Adam`] with its moments in arrays: no heap. `N` is the network's number
+/// `Adam` with its moments in arrays: no heap. `N` is the network's number
 /// of parameters (e.g. `{ <Net as StaticTrain<f32, 1, 1>>::PARAMETERS }`);
 /// a step on parameters of another size is an error.
 ///

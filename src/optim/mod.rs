@@ -32,7 +32,7 @@ use alloc::vec::Vec;
 use crate::{Error, Result, Scalar};
 
 /// Something with parameters and gradients that an [`Optimizer`] can update:
-/// both kinds of [`Mlp`](crate::Mlp) implement it.
+/// every network kind (`Mlp`, [`StaticMlp`](crate::StaticMlp)) implements it.
 pub trait Parameters<T: Scalar> {
     /// Calls `f(values, gradients)` once per parameter tensor, always in the
     /// same order (for a network: each layer's weights, then its bias).

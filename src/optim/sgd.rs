@@ -160,7 +160,7 @@ fn step<T: Scalar>(
     Ok(())
 }
 
-/// [`Sgd`] with its momentum buffer in an array: no heap. `N` is the
+/// `Sgd` with its momentum buffer in an array: no heap. `N` is the
 /// network's number of parameters; a step on parameters of another size is
 /// an error (checked only with momentum, which is what uses the array).
 ///
