@@ -245,7 +245,16 @@ fn exercise<T: Float2>(mut net: DynMlp<T>, plan: &Plan) {
     net.try_backward(&matrix::<T>(rows, outputs, 0, 2, false)).expect("a right-shaped output gradient");
 
     if plan.step {
-        net.step(T::from_f64(0.01));
+        // A step is refused exactly when a gradient is NaN or infinite, and then changes nothing.
+        let (before, finite) = (net.parameters_to_vec(), net.check_gradients().is_ok());
+        match net.try_step(T::from_f64(0.01)) {
+            Ok(()) => assert!(finite, "try_step accepted a non-finite gradient"),
+            Err(Error::NonFinite { .. }) => {
+                assert!(!finite, "try_step refused finite gradients");
+                assert!(net.parameters_to_vec().iter().zip(&before).all(|(a, b)| a.to_bits_eq(*b)));
+            }
+            Err(other) => panic!("unexpected error from try_step: {other}"),
+        }
         let _ = net.try_forward(&x).expect("forward after a step");
     }
 }
