@@ -227,8 +227,7 @@ fn run(config: &Config) -> Result<(), Box<dyn Error>> {
 
     println!("\n== speed");
     for (spec, runs) in &trained {
-        let times: Vec<String> =
-            runs.iter().map(|run| format!("{} {:.1} µs", run.method.label(), run.micros_per_step())).collect();
+        let times: Vec<String> = runs.iter().map(|run| format!("{} {}", run.method.label(), per_step(run))).collect();
         println!("{:<26} per step (batch {}): {}", spec.label(), train::TRAIN_POINTS, times.join(", "));
     }
     println!("PyTorch on the same workloads, in one run: .venv-torch/bin/python scripts/bench_vs_pytorch.py");
@@ -382,11 +381,17 @@ fn train_both(config: &Config, spec: &NetSpec) -> Result<(NetSpec, Vec<Run>), Bo
         let versus = if std::ptr::eq(run, adam) || run.diverged_at.is_some() {
             String::new()
         } else {
-            format!(" ({:.0}x Adam's)", run.final_loss() / adam.final_loss())
+            let ratio = run.final_loss() / adam.final_loss();
+            if ratio < 10.0 { format!(" ({ratio:.1}x Adam's)") } else { format!(" ({ratio:.0}x Adam's)") }
         };
-        println!("  {:<14} {ending}{versus}, {:.1} µs/step", run.method.label(), run.micros_per_step());
+        println!("  {:<14} {ending}{versus}, {}", run.method.label(), per_step(run));
     }
     Ok((spec.clone(), runs))
+}
+
+/// The time per step, e.g. `65.1 µs/step`.
+fn per_step(run: &Run) -> String {
+    if run.steps == 0 { "no steps timed".to_owned() } else { format!("{:.1} µs/step", run.micros_per_step()) }
 }
 
 /// The loss after `step` steps, or where the run diverged.
