@@ -16,6 +16,13 @@ use std::time::{Duration, Instant};
 
 use tinymlp::{Act, Adam, DynMlp, HalfMse, Init, Matrix, Optimizer, Rng};
 
+// Only the helpers this plot needs; the panel type serves `examples/exercise`.
+#[allow(dead_code)]
+#[path = "common/svg.rs"]
+mod svg;
+
+use svg::{FONT, path_data, tick_step};
+
 const USAGE: &str = "\
 Fit y = sin²(4πx) on 200 points of [0, 1] with full-batch Adam and 0.5·MSE.
 
@@ -256,8 +263,6 @@ const TARGET_STYLE: &str = r##"stroke="#9ecae1" stroke-width="5" fill="none""##;
 const FIT_STYLE: &str = r##"stroke="#d62728" stroke-width="1.7" fill="none""##;
 /// Fill of the training points.
 const POINT_STYLE: &str = r##"fill="#08519c""##;
-/// Font of every label.
-const FONT: &str = r#"font-family="Helvetica, Arial, sans-serif""#;
 
 /// Writes an 800x450 SVG plot of the target, the training points and the fit to `path`.
 fn write_svg(path: &str, net: &DynMlp<f64>, title: &str) -> Result<(), Box<dyn Error>> {
@@ -329,26 +334,4 @@ fn write_svg(path: &str, net: &DynMlp<f64>, title: &str) -> Result<(), Box<dyn E
     writeln!(out, "</svg>")?;
     out.flush().map_err(|err| format!("cannot write {path}: {err}"))?;
     Ok(())
-}
-
-/// A tick spacing of 1, 2, 2.5 or 5 times a power of ten giving about five ticks over `span`.
-fn tick_step(span: f64) -> f64 {
-    let raw = span / 5.0;
-    let magnitude = 10f64.powf(raw.log10().floor());
-    [1.0, 2.0, 2.5, 5.0, 10.0].into_iter().map(|m| m * magnitude).find(|&s| s >= raw).unwrap_or(10.0 * magnitude)
-}
-
-/// SVG path data through `points`, broken wherever a point is not finite.
-fn path_data(points: impl Iterator<Item = (f64, f64)>) -> String {
-    let mut d = String::new();
-    let mut pen_down = false;
-    for (x, y) in points {
-        if x.is_finite() && y.is_finite() {
-            d.push_str(&format!("{}{x:.1},{y:.1}", if pen_down { " L" } else { " M" }));
-            pen_down = true;
-        } else {
-            pen_down = false;
-        }
-    }
-    d.trim_start().to_owned()
 }

@@ -1,4 +1,4 @@
-//! Loss functions: the [`Loss`] trait, the exercise's [`HalfMse`], and
+//! Loss functions: the [`Loss`] trait, 0.5·MSE ([`HalfMse`]), and
 //! PyTorch's regression and classification losses (mean reduction).
 //!
 //! Every built-in is finite for finite inputs, including logits of ±1e4.
@@ -65,7 +65,8 @@ pub(crate) fn inverse_count<T: Scalar>(n: usize) -> T {
     T::one() / T::from_f64(n as f64)
 }
 
-/// The exercise's loss: `0.5 · mean((output - target)²)` over all elements.
+/// 0.5·MSE: `0.5 · mean((output - target)²)` over all elements (PyTorch:
+/// `0.5 * F.mse_loss(output, target)`).
 /// Its gradient is `(output - target) / n` for `n` elements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub struct HalfMse;

@@ -218,7 +218,8 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
         self.layers.layer(self.depth() - 1).outputs()
     }
 
-    /// All widths, input first: `[1, 4, 4, 1]` for the exercise's network.
+    /// All widths, input first: `[1, 4, 4, 1]` for a network with one input,
+    /// two hidden layers of 4 and one output.
     #[must_use]
     pub fn widths(&self) -> Vec<usize> {
         let mut widths = Vec::with_capacity(self.depth() + 1);
