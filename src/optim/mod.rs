@@ -9,12 +9,18 @@
 //! ([`Moments`]): the heap optimizers keep them in `Vec`s made on the first
 //! step; [`StaticSgd`] and [`StaticAdam`] keep them in arrays of the
 //! network's parameter count, for training without a heap.
+//!
+//! Every optimizer saves and restores its state through [`OptimizerState`]
+//! (`state.rs`, with `alloc`): safetensors tensors named after the parameters
+//! ([`ParameterInfo`]), so that training resumes bit for bit.
 
 mod adam;
 #[cfg(feature = "alloc")]
 mod rmsprop;
 mod schedule;
 mod sgd;
+#[cfg(feature = "alloc")]
+mod state;
 
 #[cfg(feature = "alloc")]
 pub use adam::Adam;
@@ -25,6 +31,8 @@ pub use schedule::{CosineAnnealing, Exponential, Schedule, StepDecay};
 #[cfg(feature = "alloc")]
 pub use sgd::Sgd;
 pub use sgd::{SgdConfig, StaticSgd};
+#[cfg(feature = "alloc")]
+pub use state::{OptimizerState, ParameterInfo};
 
 #[cfg(feature = "alloc")]
 use alloc::vec::Vec;
