@@ -1,82 +1,9 @@
 //! Optimizer state in and out of safetensors ([`OptimizerState`]), so that
 //! training can stop and resume exactly where it was.
 //!
-//! Every optimizer writes one tensor per state buffer and parameter tensor,
-//! named `{kind}.{buffer}.{parameter}` with PyTorch's buffer names and the
-//! parameter's own name and shape (from [`ParameterInfo`]):
-//!
-//! | optimizer | kind | buffers |
-//! |---|---|---|
-//! | [`Sgd`](crate::Sgd), [`StaticSgd`](crate::StaticSgd) | `sgd` | `momentum_buffer` (with momentum) |
-//! | [`Adam`](crate::Adam), [`StaticAdam`](crate::StaticAdam) (also AdamW) | `adam` | `exp_avg`, `exp_avg_sq` |
-//! | [`RmsProp`](crate::RmsProp) | `rmsprop` | `square_avg`, `momentum_buffer` (with momentum), `grad_avg` (centered) |
-//!
-//! e.g. `adam.exp_avg.layers.0.weight`. The metadata holds `optimizer` (the
-//! kind), every hyper-parameter as `{kind}.{name}` (`adam.beta2`,
-//! `sgd.nesterov`, ...) and Adam's step count `adam.step`. Floats are written
-//! in Rust's shortest round-trip form and read back bit for bit; flags are
-//! `true`/`false`, step counts decimal integers. An optimizer that has taken
-//! no step yet writes no tensors, only metadata.
-//!
-//! The heap optimizers and their array twins share the format: Adam state
-//! saved on a host loads into a [`StaticAdam`](crate::StaticAdam) of the same
-//! network, and back.
-//!
-//! ## What reading checks
-//! [`read_state`](OptimizerState::read_state) changes nothing unless the
-//! whole state fits; otherwise it names what does not:
-//! - `optimizer` must name the reader's kind ([`Error::WrongOptimizer`]);
-//! - the **learning rate is taken from the file** (a schedule or
-//!   [`set_lr`](crate::Optimizer::set_lr) may have moved it); **every other
-//!   hyper-parameter must equal the optimizer's own**
-//!   ([`Error::StateConfig`]): moments gathered with another β or another
-//!   momentum mean something else, so a silent switch would not resume the
-//!   same training. Make the optimizer with the saved configuration;
-//! - metadata must be present ([`Error::MissingStateMetadata`]), parse and be
-//!   finite ([`Error::BadStateMetadata`]), and be known
-//!   ([`Error::UnexpectedStateMetadata`]: e.g. `adam.amsgrad`);
-//! - every buffer for every parameter must be there
-//!   ([`Error::MissingStateTensor`]), with the parameter's shape
-//!   ([`Error::StateShape`]), the optimizer's dtype ([`Error::StateDtype`]:
-//!   state is never rounded or widened) and finite values
-//!   ([`Error::NonFinite`]); no other tensor may sit under the `{kind}.`
-//!   prefix ([`Error::UnexpectedStateTensor`]): a network of other widths or
-//!   depth is refused. Tensors outside the prefix (such as the network's own
-//!   `layers.*`) are ignored, so one file can hold a whole checkpoint.
-//!
-//! ```
-//! use tinymlp::safetensors::{SafeTensors, Writer};
-//! use tinymlp::{Act, Adam, DynMlp, HalfMse, Init, Matrix, Optimizer, OptimizerState, Rng};
-//!
-//! let mut net = DynMlp::<f64>::from_widths(&[1, 8, 1], Act::Tanh, Act::Identity, Init::TorchDefault, &mut Rng::new(0))?;
-//! let (x, y) = (Matrix::column(&[0.0, 0.5, 1.0]), Matrix::column(&[0.0, 0.25, 1.0]));
-//! let mut adam = Adam::with_lr(0.01)?;
-//! let mut train = |net: &mut DynMlp<f64>, adam: &mut Adam<f64>| -> tinymlp::Result<()> {
-//!     net.zero_grad();
-//!     net.try_forward(&x)?;
-//!     net.try_backward_loss(&HalfMse, &y)?;
-//!     adam.step(net)
-//! };
-//! for _ in 0..5 {
-//!     train(&mut net, &mut adam)?;
-//! }
-//!
-//! // Save: the network's tensors and the optimizer's, in one file.
-//! let mut writer = Writer::new();
-//! adam.write_state(&net.parameter_info(), &mut writer)?;
-//! let network = net.to_safetensors();
-//! let bytes = writer.to_bytes();
-//!
-//! // Load into fresh objects and continue.
-//! let mut resumed = DynMlp::<f64>::from_safetensors(&network, Act::Tanh, Act::Identity)?;
-//! let mut fresh = Adam::with_lr(0.01)?;
-//! fresh.read_state(&resumed.parameter_info(), &SafeTensors::parse(&bytes)?)?;
-//! assert_eq!(fresh.steps(), 5);
-//! train(&mut net, &mut adam)?;
-//! train(&mut resumed, &mut fresh)?;
-//! assert_eq!(resumed.parameters_to_vec(), net.parameters_to_vec());
-//! # Ok::<(), tinymlp::Error>(())
-//! ```
+//! The format and its checks are documented on [`OptimizerState`]; this file
+//! holds the helpers every optimizer's implementation shares (each lives
+//! next to its optimizer).
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -159,8 +86,84 @@ impl ParameterInfo {
 }
 
 /// An optimizer whose state (moments, momentum, step count) can be saved to
-/// and restored from safetensors; see the [module docs](self) for the names,
-/// the metadata and every check.
+/// and restored from safetensors, so that training resumes bit for bit.
+///
+/// Every optimizer writes one tensor per state buffer and parameter tensor,
+/// named `{kind}.{buffer}.{parameter}` with PyTorch's buffer names and the
+/// parameter's own name and shape (from [`ParameterInfo`]):
+///
+/// | optimizer | kind | buffers |
+/// |---|---|---|
+/// | [`Sgd`](crate::Sgd), [`StaticSgd`](crate::StaticSgd) | `sgd` | `momentum_buffer` (with momentum) |
+/// | [`Adam`](crate::Adam), [`StaticAdam`](crate::StaticAdam) (also AdamW) | `adam` | `exp_avg`, `exp_avg_sq` |
+/// | [`RmsProp`](crate::RmsProp) | `rmsprop` | `square_avg`, `momentum_buffer` (with momentum), `grad_avg` (centered) |
+///
+/// e.g. `adam.exp_avg.layers.0.weight`. The metadata holds `optimizer` (the
+/// kind), every hyper-parameter as `{kind}.{name}` (`adam.beta2`,
+/// `sgd.nesterov`, ...) and Adam's step count `adam.step`. Floats are written
+/// in Rust's shortest round-trip form and read back bit for bit; flags are
+/// `true`/`false`, step counts decimal integers. An optimizer that has taken
+/// no step yet writes no tensors, only metadata.
+///
+/// The heap optimizers and their array twins share the format: Adam state
+/// saved on a host loads into a [`StaticAdam`](crate::StaticAdam) of the same
+/// network, and back.
+///
+/// ## What reading checks
+/// [`read_state`](OptimizerState::read_state) changes nothing unless the
+/// whole state fits; otherwise it names what does not:
+/// - `optimizer` must name the reader's kind ([`Error::WrongOptimizer`]);
+/// - the **learning rate is taken from the file** (a schedule or
+///   [`set_lr`](crate::Optimizer::set_lr) may have moved it); **every other
+///   hyper-parameter must equal the optimizer's own**
+///   ([`Error::StateConfig`]): moments gathered with another β or another
+///   momentum mean something else, so a silent switch would not resume the
+///   same training. Make the optimizer with the saved configuration;
+/// - metadata must be present ([`Error::MissingStateMetadata`]), parse and be
+///   finite ([`Error::BadStateMetadata`]), and be known
+///   ([`Error::UnexpectedStateMetadata`]: e.g. `adam.amsgrad`);
+/// - every buffer for every parameter must be there
+///   ([`Error::MissingStateTensor`]), with the parameter's shape
+///   ([`Error::StateShape`]), the optimizer's dtype ([`Error::StateDtype`]:
+///   state is never rounded or widened) and finite values
+///   ([`Error::NonFinite`]); no other tensor may sit under the `{kind}.`
+///   prefix ([`Error::UnexpectedStateTensor`]): a network of other widths or
+///   depth is refused. Tensors outside the prefix (such as the network's own
+///   `layers.*`) are ignored, so one file can hold a whole checkpoint.
+///
+/// ```
+/// use tinymlp::safetensors::{SafeTensors, Writer};
+/// use tinymlp::{Act, Adam, DynMlp, HalfMse, Init, Matrix, Optimizer, OptimizerState, Rng};
+///
+/// let mut net = DynMlp::<f64>::from_widths(&[1, 8, 1], Act::Tanh, Act::Identity, Init::TorchDefault, &mut Rng::new(0))?;
+/// let (x, y) = (Matrix::column(&[0.0, 0.5, 1.0]), Matrix::column(&[0.0, 0.25, 1.0]));
+/// let mut adam = Adam::with_lr(0.01)?;
+/// let mut train = |net: &mut DynMlp<f64>, adam: &mut Adam<f64>| -> tinymlp::Result<()> {
+///     net.zero_grad();
+///     net.try_forward(&x)?;
+///     net.try_backward_loss(&HalfMse, &y)?;
+///     adam.step(net)
+/// };
+/// for _ in 0..5 {
+///     train(&mut net, &mut adam)?;
+/// }
+///
+/// // Save: the network's tensors and the optimizer's, in one file.
+/// let mut writer = Writer::new();
+/// adam.write_state(&net.parameter_info(), &mut writer)?;
+/// let network = net.to_safetensors();
+/// let bytes = writer.to_bytes();
+///
+/// // Load into fresh objects and continue.
+/// let mut resumed = DynMlp::<f64>::from_safetensors(&network, Act::Tanh, Act::Identity)?;
+/// let mut fresh = Adam::with_lr(0.01)?;
+/// fresh.read_state(&resumed.parameter_info(), &SafeTensors::parse(&bytes)?)?;
+/// assert_eq!(fresh.steps(), 5);
+/// train(&mut net, &mut adam)?;
+/// train(&mut resumed, &mut fresh)?;
+/// assert_eq!(resumed.parameters_to_vec(), net.parameters_to_vec());
+/// # Ok::<(), tinymlp::Error>(())
+/// ```
 ///
 /// `params` gives the network's parameter names and shapes in visiting
 /// order, from `Mlp::parameter_info` or
@@ -188,7 +191,7 @@ pub trait OptimizerState<T: Scalar> {
     /// no step.
     ///
     /// # Errors
-    /// Each error of the [module docs](self#what-reading-checks), naming the
+    /// Each error listed under [What reading checks](OptimizerState#what-reading-checks), naming the
     /// key or tensor; [`Error::StateSize`] for an array optimizer of another
     /// size than `params`. The optimizer is unchanged on error.
     fn read_state(&mut self, params: &ParameterInfo, file: &SafeTensors<'_>) -> Result<()>;
