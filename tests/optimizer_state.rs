@@ -645,6 +645,8 @@ fn bad_metadata_is_refused_naming_the_key() {
         ("adam.step", "2.0"),
         ("adam.step", ""),
         ("adam.step", "99999999999999999999999"),
+        ("adam.step", "18446744073709551615"),
+        ("adam.step", "9007199254740993"),
         ("adam.beta1", "x"),
         ("adam.beta1", "NaN"),
         ("adam.eps", "inf"),
@@ -670,6 +672,11 @@ fn bad_metadata_is_refused_naming_the_key() {
         &amsgrad,
         |e| matches!(e, Error::UnexpectedStateMetadata { key } if key == "adam.amsgrad"),
     );
+    // The largest step count accepted.
+    let most = rewrite(&bytes, |_, m| set_metadata(m, "adam.step", "9007199254740992"));
+    let mut reader = Adam::<f64>::with_lr(0.01).unwrap();
+    reader.read_state(&info, &SafeTensors::parse(&most).unwrap()).unwrap();
+    assert_eq!(reader.steps(), 1 << 53);
     // Metadata outside the prefix belongs to someone else: accepted.
     let other = rewrite(&bytes, |_, m| set_metadata(m, "epoch", "12"));
     adam.read_state(&info, &SafeTensors::parse(&other).unwrap()).unwrap();

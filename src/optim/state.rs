@@ -232,9 +232,11 @@ impl Value {
                 _ => Err("true or false"),
             },
             Value::Count(_) => match text.parse::<u64>() {
-                // Digits only: `parse` would also take a leading `+`.
-                Ok(value) if text.bytes().all(|b| b.is_ascii_digit()) => Ok(Value::Count(value)),
-                _ => Err("a step count (decimal digits)"),
+                // Digits only: `parse` would also take a leading `+`. At most
+                // 2^53, so that the count stays exact as the f64 Adam's bias
+                // correction uses and can never overflow when stepped.
+                Ok(value) if text.bytes().all(|b| b.is_ascii_digit()) && value <= MAX_STEP => Ok(Value::Count(value)),
+                _ => Err("a step count (decimal digits, at most 2^53)"),
             },
         }
     }
@@ -254,6 +256,8 @@ const KIND_KEY: &str = "optimizer";
 const LR: &str = "lr";
 /// The step count, also taken from the file.
 const STEP: &str = "step";
+/// The largest step count read: 2^53.
+const MAX_STEP: u64 = 1 << 53;
 
 /// What [`read_metadata`] takes from a file: the learning rate and the step
 /// count (0 for optimizers that keep none).
