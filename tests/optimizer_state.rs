@@ -230,8 +230,14 @@ fn state_bytes<T: Scalar>(optimizer: &dyn Opt<T>, params: &ParameterInfo) -> Vec
     writer.to_bytes()
 }
 
+/// Trains on batches `steps`, shrinking the learning rate every third step
+/// from whatever it is: a resumed run gets it right only if the rate was
+/// restored exactly.
 fn train<T: Scalar, N: Net<T>>(net: &mut N, optimizer: &mut dyn Opt<T>, steps: core::ops::Range<usize>) {
     for step in steps {
+        if step % 3 == 2 {
+            optimizer.set_lr(optimizer.lr() * 0.7);
+        }
         net.gradients(step);
         optimizer.step(net).unwrap();
     }
