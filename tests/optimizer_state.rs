@@ -402,22 +402,18 @@ fn resume<T: Scalar, N: Net<T>>(kind: &str, total: usize, k: usize, seed: u64) -
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
+    /// Every optimizer on every network kind in f32 and f64, for a random
+    /// split point k of 8 steps and a random initialisation.
     #[test]
-    fn resuming_from_a_checkpoint_is_exact(
-        kind in 0..KINDS.len(),
-        network in 0..3usize,
-        double in any::<bool>(),
-        k in 0..=8usize,
-        seed in 0..1000u64,
-    ) {
-        let (kind, total) = (KINDS[kind], 8);
-        match (network, double) {
-            (0, true) => resume::<f64, Heap<f64>>(kind, total, k, seed)?,
-            (0, false) => resume::<f32, Heap<f32>>(kind, total, k, seed)?,
-            (1, true) => resume::<f64, DynMlp<f64>>(kind, total, k, seed)?,
-            (1, false) => resume::<f32, DynMlp<f32>>(kind, total, k, seed)?,
-            (_, true) => resume::<f64, Static<f64>>(kind, total, k, seed)?,
-            (_, false) => resume::<f32, Static<f32>>(kind, total, k, seed)?,
+    fn resuming_from_a_checkpoint_is_exact(k in 0..=8usize, seed in 0..1000u64) {
+        let total = 8;
+        for kind in KINDS {
+            resume::<f64, Heap<f64>>(kind, total, k, seed)?;
+            resume::<f32, Heap<f32>>(kind, total, k, seed)?;
+            resume::<f64, DynMlp<f64>>(kind, total, k, seed)?;
+            resume::<f32, DynMlp<f32>>(kind, total, k, seed)?;
+            resume::<f64, Static<f64>>(kind, total, k, seed)?;
+            resume::<f32, Static<f32>>(kind, total, k, seed)?;
         }
     }
 
