@@ -122,7 +122,7 @@ pub enum Error {
         /// The spec given.
         spec: Name,
         /// What was expected, in words.
-        reason: &'static str,
+        expected: &'static str,
     },
     /// A model file's `__metadata__` lacks a key that loading it with its
     /// description needs (`DynMlp::from_described`); a file without any
@@ -442,7 +442,7 @@ impl fmt::Display for Error {
                     "tensor {tensor:?} has shape {found}, expected a 2-D [outputs, inputs] weight, both at least 1"
                 )
             }
-            Error::InvalidSpec { spec, reason } => write!(f, "invalid activation spec {spec:?}: {reason}"),
+            Error::InvalidSpec { spec, expected } => write!(f, "invalid activation spec {spec:?}: expected {expected}"),
             Error::MissingMetadata { key } => write!(
                 f,
                 "the file's metadata has no {key:?} (a file without tinymlp's description, such as a PyTorch \

@@ -167,23 +167,23 @@ macro_rules! builtins {
             /// ```
             ///
             /// # Errors
-            /// [`Error::InvalidSpec`] with the reason: an unknown name, a
+            /// [`Error::InvalidSpec`] saying what was expected: for an unknown name, a
             /// parameter list on a built-in without parameters, a wrong number of
             /// parameters, a parameter that is not a finite number, or a missing
             /// closing parenthesis.
             pub fn from_spec(spec: &str) -> Result<Act> {
-                let invalid = |reason| Error::InvalidSpec { spec: crate::error::Name::new(spec), reason };
+                let invalid = |expected| Error::InvalidSpec { spec: crate::error::Name::new(spec), expected };
                 let (name, parameters) = match spec.split_once('(') {
                     None => (spec, None),
                     Some((name, rest)) => match rest.strip_suffix(')') {
                         Some(list) => (name, Some(list)),
-                        None => return Err(invalid("a '(' needs a ')' at the end")),
+                        None => return Err(invalid("a ')' at the end after a '('")),
                     },
                 };
                 match name {
                     $( $name => builtins!(@from_spec invalid, parameters, $name, $variant, $ty $({ $($param),+ })?), )+
                     _ => Err(invalid(concat!(
-                        "expected one of ",
+                        "one of ",
                         joined!(", "; $($name),+),
                         ", with parameters in parentheses if the activation has any"
                     ))),
@@ -249,7 +249,7 @@ macro_rules! builtins {
     (@from_spec $invalid:ident, $parameters:ident, $name:literal, $variant:ident, $ty:ident) => {
         match $parameters {
             None => Ok(Act::$variant),
-            Some(_) => Err($invalid(concat!($name, " takes no parameters"))),
+            Some(_) => Err($invalid(concat!($name, " alone: it takes no parameters"))),
         }
     };
     (@from_spec $invalid:ident, $parameters:ident, $name:literal, $variant:ident, $ty:ident { $($param:ident),+ }) => {
@@ -257,7 +257,7 @@ macro_rules! builtins {
             None => Ok(Act::$variant($ty::DEFAULT)),
             Some(list) => {
                 let wrong = concat!(
-                    "expected ", $name, "(", joined!(", "; $($param),+), ") with finite numbers, or ",
+                    $name, "(", joined!(", "; $($param),+), ") with finite numbers, or ",
                     $name, " alone for PyTorch's defaults"
                 );
                 let mut values = list.split(',');
@@ -505,20 +505,19 @@ mod tests {
     #[test]
     fn malformed_specs_are_errors_with_the_reason() {
         let reason = |spec: &str| match Act::from_spec(spec) {
-            Err(Error::InvalidSpec { spec: named, reason }) => {
+            Err(Error::InvalidSpec { spec: named, expected }) => {
                 assert_eq!(named.as_str(), &spec[..spec.len().min(32)]);
-                reason
+                expected
             }
             other => panic!("{spec}: {other:?}"),
         };
-        assert!(reason("swish").starts_with("expected one of identity, sigmoid, tanh, relu, leaky_relu, elu,"));
-        assert!(reason("Tanh").starts_with("expected one of"));
-        assert!(reason("").starts_with("expected one of"));
-        assert!(reason("tanh(1)").contains("tanh takes no parameters"));
-        assert!(reason("tanh()").contains("tanh takes no parameters"));
-        assert!(reason("leaky_relu(0.2").contains("')'"));
-        let leaky =
-            "expected leaky_relu(negative_slope) with finite numbers, or leaky_relu alone for PyTorch's defaults";
+        assert!(reason("swish").starts_with("one of identity, sigmoid, tanh, relu, leaky_relu, elu,"));
+        assert!(reason("Tanh").starts_with("one of"));
+        assert!(reason("").starts_with("one of"));
+        assert!(reason("tanh(1)").contains("tanh alone: it takes no parameters"));
+        assert!(reason("tanh()").contains("tanh alone: it takes no parameters"));
+        assert!(reason("leaky_relu(0.2").contains("')' at the end"));
+        let leaky = "leaky_relu(negative_slope) with finite numbers, or leaky_relu alone for PyTorch's defaults";
         for bad in [
             "leaky_relu()",
             "leaky_relu(x)",
@@ -533,15 +532,15 @@ mod tests {
         ] {
             assert_eq!(reason(bad), leaky, "{bad}");
         }
-        assert!(reason("softplus(1)").starts_with("expected softplus(beta, threshold) with finite numbers"));
-        assert!(reason("softplus(1, 2, 3)").starts_with("expected softplus(beta, threshold)"));
-        assert!(reason("elu(1)(2)").starts_with("expected elu(alpha)"));
+        assert!(reason("softplus(1)").starts_with("softplus(beta, threshold) with finite numbers"));
+        assert!(reason("softplus(1, 2, 3)").starts_with("softplus(beta, threshold)"));
+        assert!(reason("elu(1)(2)").starts_with("elu(alpha)"));
         // Spaces around numbers are fine; a space in the name is not.
         assert_eq!(Act::from_spec("softplus( 2 ,3 )").unwrap(), Act::Softplus(Softplus::new(2.0, 3.0)));
-        assert!(reason(" tanh").starts_with("expected one of"));
+        assert!(reason(" tanh").starts_with("one of"));
         assert_eq!(
             Act::from_spec("leaky_relu(NaN)").unwrap_err().to_string(),
-            alloc::format!("invalid activation spec \"leaky_relu(NaN)\": {leaky}")
+            alloc::format!("invalid activation spec \"leaky_relu(NaN)\": expected {leaky}")
         );
     }
 
