@@ -18,7 +18,7 @@ fn every_builtin() -> Vec<Act> {
     acts.push(Act::LeakyRelu(LeakyRelu::new(0.173_205_080_756_887_72)));
     acts.push(Act::LeakyRelu(LeakyRelu::new(-0.0)));
     acts.push(Act::Elu(Elu::new(1.0 / 3.0)));
-    acts.push(Act::Softplus(Softplus::new(2.718_281_828_459_045, 7.5e-3)));
+    acts.push(Act::Softplus(Softplus::new(2.471_828_182_845_904, 7.5e-3)));
     acts
 }
 
@@ -308,7 +308,8 @@ fn every_malformed_entry_is_an_error_naming_its_key() {
     let layer0 = "tinymlp.layers.0.activation";
 
     // (edit, key, value, what the message's expectation starts with)
-    let cases: Vec<(Box<dyn FnOnce(&mut Vec<(String, String)>)>, &str, &str, &str)> = vec![
+    type Edit = Box<dyn FnOnce(&mut Vec<(String, String)>)>;
+    let cases: Vec<(Edit, &str, &str, &str)> = vec![
         (Box::new(set(layer0, "swish")), layer0, "swish", "one of identity, sigmoid"),
         (Box::new(set(layer0, "leaky_relu(abc)")), layer0, "leaky_relu(abc)", "leaky_relu(negative_slope)"),
         (Box::new(set(layer0, "leaky_relu(NaN)")), layer0, "leaky_relu(NaN)", "leaky_relu(negative_slope)"),
@@ -356,7 +357,7 @@ fn a_file_with_mixed_dtypes_disagrees_with_any_single_dtype() {
     let net =
         DynMlp::<f32>::from_widths(&[2, 1], Act::Tanh, Act::Identity, Init::TorchDefault, &mut Rng::new(8)).unwrap();
     let mut writer = Writer::new();
-    writer.add("layers.0.weight", &[1, 2], &net.layers()[0].weight().to_vec()).unwrap();
+    writer.add("layers.0.weight", &[1, 2], net.layers()[0].weight()).unwrap();
     writer.add("layers.0.bias", &[1], &[0.5f64]).unwrap();
     writer
         .metadata("tinymlp.format", "1")

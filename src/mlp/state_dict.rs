@@ -31,8 +31,8 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     /// `layers.{i}.bias`), in `T`'s dtype, which PyTorch's
     /// `safetensors.torch.load_file` reads. Its `__metadata__` describes the
     /// network (format version, dtype, each layer's activation), so that
-    /// [`DynMlp::from_described`] loads it with no other argument; see
-    /// [the keys](crate::DynMlp::from_described#the-description).
+    /// [`DynMlp::from_described`] loads it with no other argument (its docs
+    /// list the keys).
     #[must_use]
     pub fn to_safetensors(&self) -> Vec<u8> {
         self.to_safetensors_with(TensorNames::Layers, &[])
