@@ -443,11 +443,16 @@ impl fmt::Display for Error {
                 )
             }
             Error::InvalidSpec { spec, expected } => write!(f, "invalid activation spec {spec:?}: expected {expected}"),
-            Error::MissingMetadata { key } => write!(
-                f,
-                "the file's metadata has no {key:?} (a file without tinymlp's description, such as a PyTorch \
-                 state_dict, loads with from_safetensors and the activations given)"
-            ),
+            Error::MissingMetadata { key } => {
+                write!(f, "the file's metadata has no {key:?}")?;
+                if key.as_str() == "tinymlp.format" {
+                    f.write_str(
+                        ": it has no tinymlp description (a file such as a PyTorch state_dict loads with \
+                         from_safetensors and the activations given)",
+                    )?;
+                }
+                Ok(())
+            }
             Error::InvalidMetadata { key, value, expected } => {
                 write!(f, "metadata {key:?} = {value:?} is invalid: expected {expected}")
             }

@@ -7,8 +7,8 @@
 
 use tinymlp::safetensors::{Dtype, SafeTensors, Writer};
 use tinymlp::{
-    Act, Activation, DynMlp, Elu, Error, Identity, Init, LeakyRelu, Linear, Matrix, Mlp, Name, Rng, Scalar, Softplus,
-    Tanh, TensorNames,
+    Act, Activation, DynMlp, Elu, Error, HalfMse, Identity, Init, LeakyRelu, Linear, Matrix, Mlp, Name, Rng, Scalar,
+    Softplus, Tanh, TensorNames,
 };
 
 /// Every built-in, the parameterised ones with PyTorch's defaults and with
@@ -53,10 +53,10 @@ fn round_trip_every_builtin<T: Scalar>() {
             let widths: Vec<usize> = (0..=depth).map(|i| 1 + (start + 3 * i) % 6).collect();
             let layer_act = |layer: usize| acts[(start + layer) % acts.len()];
             let seed = (depth * 100 + start) as u64;
-            let net =
+            let mut net =
                 DynMlp::<T>::from_widths_with(&widths, layer_act, Init::TorchDefault, &mut Rng::new(seed)).unwrap();
             let bytes = net.to_safetensors();
-            let back = DynMlp::<T>::from_described(&bytes).unwrap();
+            let mut back = DynMlp::<T>::from_described(&bytes).unwrap();
 
             assert_eq!(back.widths(), widths);
             for (layer, dense) in back.layers().iter().enumerate() {
@@ -68,6 +68,14 @@ fn round_trip_every_builtin<T: Scalar>() {
             let x = inputs::<T>(7, widths[0], seed);
             let (ours, theirs) = (net.try_predict(&x).unwrap(), back.try_predict(&x).unwrap());
             assert_eq!(bits(theirs.as_slice()), bits(ours.as_slice()), "depth {depth}, start {start}");
+            // Training runs identically too: the same gradients, bit for bit.
+            let target = inputs::<T>(7, widths[depth], seed + 1);
+            for network in [&mut net, &mut back] {
+                network.zero_grad();
+                network.try_forward(&x).unwrap();
+                network.try_backward_loss(&HalfMse, &target).unwrap();
+            }
+            assert_eq!(bits(&back.gradients_to_vec()), bits(&net.gradients_to_vec()));
             checked += 1;
         }
     }
@@ -82,6 +90,11 @@ fn every_builtin_loads_with_no_arguments_and_computes_the_same_bits_f32() {
 #[test]
 fn every_builtin_loads_with_no_arguments_and_computes_the_same_bits_f64() {
     round_trip_every_builtin::<f64>();
+}
+
+#[test]
+fn no_builtin_name_can_be_mistaken_for_a_custom_activation() {
+    assert!(Act::ALL.iter().all(|act| !act.name().starts_with("custom")));
 }
 
 #[test]

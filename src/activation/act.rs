@@ -400,7 +400,8 @@ impl fmt::Display for Act {
 impl FromStr for Act {
     type Err = Error;
 
-    /// Parses a PyTorch functional name with PyTorch's default parameters.
+    /// Parses a PyTorch functional name with PyTorch's default parameters
+    /// ([`Act::from_spec`] also reads parameters: `"leaky_relu(0.2)"`).
     fn from_str(name: &str) -> Result<Self> {
         Act::ALL
             .into_iter()
