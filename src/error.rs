@@ -119,6 +119,48 @@ pub enum Error {
         /// The shape found.
         found: Shape,
     },
+    /// An activation spec (as in `"leaky_relu(0.2)"`, see
+    /// [`Act::from_spec`](crate::Act::from_spec)) does not parse.
+    InvalidSpec {
+        /// The spec given.
+        spec: Name,
+        /// What was expected, in words.
+        expected: &'static str,
+    },
+    /// A model file's `__metadata__` lacks a key that loading it with its
+    /// description needs (`DynMlp::from_described`); a file without any
+    /// description, like PyTorch's own `state_dict`, lacks `tinymlp.format`.
+    MissingMetadata {
+        /// The key, e.g. `tinymlp.format` or `tinymlp.layers.2.activation`.
+        key: Name,
+    },
+    /// A model file's `__metadata__` entry does not hold what its key needs (a
+    /// format version this crate does not read, a dtype that is not the
+    /// tensors', an activation spec that does not parse, a layer key beyond
+    /// the file's layers).
+    InvalidMetadata {
+        /// The key.
+        key: Name,
+        /// The value found.
+        value: Name,
+        /// What was expected, in words.
+        expected: &'static str,
+    },
+    /// Layer `layer` of a model file has the custom activation `name`, and the
+    /// loader was given no activation for that name.
+    UnknownActivation {
+        /// The layer's index.
+        layer: usize,
+        /// The name the file records (`custom:{name}`).
+        name: Name,
+    },
+    /// Layer `layer` of a model file has a custom activation that was saved
+    /// without a name (its `Activation::name` is `None`), so no loader can
+    /// tell what it was.
+    UnnamedActivation {
+        /// The layer's index.
+        layer: usize,
+    },
     /// A value is NaN or infinite where finite numbers are required.
     NonFinite {
         /// What holds it, e.g. a tensor's name or `"x"`.
@@ -491,6 +533,30 @@ impl fmt::Display for Error {
                     "tensor {tensor:?} has shape {found}, expected a 2-D [outputs, inputs] weight, both at least 1"
                 )
             }
+            Error::InvalidSpec { spec, expected } => write!(f, "invalid activation spec {spec:?}: expected {expected}"),
+            Error::MissingMetadata { key } => {
+                write!(f, "the file's metadata has no {key:?}")?;
+                if key.as_str() == "tinymlp.format" {
+                    f.write_str(
+                        ": it has no tinymlp description (a file such as a PyTorch state_dict loads with \
+                         from_safetensors and the activations given)",
+                    )?;
+                }
+                Ok(())
+            }
+            Error::InvalidMetadata { key, value, expected } => {
+                write!(f, "metadata {key:?} = {value:?} is invalid: expected {expected}")
+            }
+            Error::UnknownActivation { layer, name } => write!(
+                f,
+                "layer {layer} has the custom activation {name:?}, which the loader was not given \
+                 (map the name to your activation with from_described_with)"
+            ),
+            Error::UnnamedActivation { layer } => write!(
+                f,
+                "layer {layer} has a custom activation saved without a name (give it one with \
+                 Activation::name); load this file with from_safetensors and the activations given"
+            ),
             Error::NonFinite { what, index, value } => {
                 write!(f, "{what} holds {value} at index {index}; only finite values are allowed")
             }

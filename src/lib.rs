@@ -39,7 +39,7 @@
 //! | `kernels/` | [`kernels`]: the products ([`kernels::gemm`]), their dispatch over SIMD paths and threads, the element-wise loops |
 //! | `activation/` | [`Activation`], the built-ins ([`Sigmoid`], [`Tanh`], [`Relu`], ...) and [`Act`], all generated from one table |
 //! | `layer/` | the dense layer: its one implementation of the math, [`Dense`] (run-time widths), [`Linear`] (widths in the type), [`StaticLinear`] (arrays, no heap), and how layers chain ([`Layers`], [`Predict`]) |
-//! | `mlp/` | [`Mlp`] and [`DynMlp`]: forward, backward, `zero_grad`, step; safetensors I/O, Rust-source export, [`Fit`] (`alloc`) |
+//! | `mlp/` | [`Mlp`] and [`DynMlp`]: forward, backward, `zero_grad`, step; safetensors I/O (files that describe their network, loaded with no other argument), Rust-source export, [`Fit`] (`alloc`) |
 //! | `loss/` | [`Loss`]: [`HalfMse`] (0.5·MSE), [`Mse`], [`L1`], [`Huber`], [`Bce`], [`BceWithLogits`], [`CrossEntropy`], [`CrossEntropyIndex`] |
 //! | `optim/` | [`Optimizer`]: [`Sgd`], [`Adam`] (and AdamW), [`RmsProp`] (`alloc`); [`StaticSgd`], [`StaticAdam`] (state in arrays, no heap); [`Schedule`]s; [`OptimizerState`]: state to and from safetensors, for exact resume (`alloc`) |
 //! | `init.rs`, `rng.rs` | [`Init`] and [`Rng`]: seeded initialisation with PyTorch's distributions |

@@ -5,11 +5,18 @@
 //! `scripts/roundtrip_fixture.py` got back from PyTorch after
 //! `load_state_dict` and `state_dict()` → `safetensors.torch.save_file`.
 //!
+//! The tinymlp files carry the network's description in `__metadata__`
+//! (`tinymlp.version` among it), so the comparison with the committed file is
+//! of the parts that must not change between versions: the tensors' names,
+//! dtypes, shapes and data bytes, bit for bit, and every metadata entry but the
+//! crate version, in order.
+//!
 //! `TINYMLP_WRITE_FIXTURES=1 cargo test --test roundtrip` rewrites the tinymlp
 //! files (then rerun the script).
 
 use std::path::PathBuf;
 
+use tinymlp::safetensors::SafeTensors;
 use tinymlp::{Act, DynMlp, Init, Rng, Scalar};
 
 fn path(name: &str) -> PathBuf {
@@ -22,6 +29,16 @@ fn network<T: Scalar>() -> DynMlp<T> {
     DynMlp::from_widths(&[3, 17, 1, 5], Act::Tanh, Act::Identity, Init::TorchDefault, &mut Rng::new(2024)).unwrap()
 }
 
+/// Each tensor's name, dtype, shape and data bytes, in file order.
+fn tensors<'a>(file: &SafeTensors<'a>) -> Vec<(String, &'static str, Vec<usize>, &'a [u8])> {
+    file.tensors().iter().map(|t| (t.name().to_string(), t.dtype().name(), t.shape().to_vec(), t.bytes())).collect()
+}
+
+/// The metadata entries in order, but the crate version.
+fn description<'f>(file: &'f SafeTensors<'_>) -> Vec<(&'f str, &'f str)> {
+    file.metadata().iter().filter(|(k, _)| k != "tinymlp.version").map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
 fn check<T: Scalar>(bits: impl Fn(T) -> u64) {
     let net = network::<T>();
     let ours = net.to_safetensors();
@@ -30,7 +47,12 @@ fn check<T: Scalar>(bits: impl Fn(T) -> u64) {
         std::fs::write(&tinymlp_file, &ours).unwrap();
     }
     let committed = std::fs::read(&tinymlp_file).unwrap();
-    assert_eq!(committed, ours, "{} is stale: the writer's output changed", tinymlp_file.display());
+    let stale = format!("{} is stale: the writer's output changed", tinymlp_file.display());
+    let (committed, ours) = (SafeTensors::parse(&committed).unwrap(), SafeTensors::parse(&ours).unwrap());
+    assert_eq!(tensors(&committed), tensors(&ours), "{stale}");
+    assert_eq!(ours.metadata_value("tinymlp.version"), Some(env!("CARGO_PKG_VERSION")));
+    assert_eq!(description(&committed), description(&ours), "{stale}");
+    assert_eq!(description(&ours)[0], ("tinymlp.format", "1"));
 
     let from_torch = std::fs::read(path(&format!("torch_{}.safetensors", T::NAME))).unwrap();
     let back = DynMlp::<T>::from_safetensors(&from_torch, Act::Tanh, Act::Identity).unwrap();
@@ -38,6 +60,10 @@ fn check<T: Scalar>(bits: impl Fn(T) -> u64) {
     let original: Vec<u64> = net.parameters_to_vec().into_iter().map(&bits).collect();
     let returned: Vec<u64> = back.parameters_to_vec().into_iter().map(&bits).collect();
     assert_eq!(original, returned, "a weight changed on the way through PyTorch");
+    // PyTorch's state_dict carries no description; ours loads without arguments.
+    assert!(DynMlp::<T>::from_described(&from_torch).is_err());
+    let described = DynMlp::<T>::from_described(&std::fs::read(&tinymlp_file).unwrap()).unwrap();
+    assert_eq!(described.parameters_to_vec().into_iter().map(&bits).collect::<Vec<_>>(), original);
 }
 
 #[test]

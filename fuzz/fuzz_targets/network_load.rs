@@ -16,6 +16,16 @@
 //! `to_safetensors` and reading it back gives the same parameters, bit for bit; a network built
 //! with `from_widths` and filled with `load_safetensors` from the same file has the same
 //! parameters as `from_safetensors` gave.
+//!
+//! The same bytes also go to `DynMlp::from_described` (the file's own description in
+//! `__metadata__`) and to `from_described_with` with a mapping that accepts every custom name.
+//! Structured mode sometimes writes a description, usually right, sometimes damaged (another
+//! format or dtype, a garbage or NaN-parameter spec, a custom name, a layer key missing or
+//! extra). Checks: no panic; an accepted file's layers have exactly the activations its
+//! metadata names, its parameters are those `load_safetensors` reads, and it writes and reads
+//! back the same; a refusal for anything but the description is the error `from_safetensors`
+//! gives; the mapping loader refuses exactly what `from_described` refuses, except custom
+//! names, which it asks for.
 #![no_main]
 
 mod common;
@@ -23,10 +33,10 @@ mod common;
 use common::{Dist, Float2, Gen};
 use libfuzzer_sys::arbitrary::{Result as ArbResult, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use tinymlp::safetensors::Writer;
+use tinymlp::safetensors::{SafeTensors, Writer};
 use tinymlp::{
-    Act, Bce, BceWithLogits, CrossEntropy, CrossEntropyIndex, DynMlp, Error, HalfMse, Huber, Init, L1, Loss, Matrix,
-    Mse, Rng,
+    Act, Activation, Bce, BceWithLogits, CrossEntropy, CrossEntropyIndex, DynMlp, Error, HalfMse, Huber, Init, L1,
+    Loss, Matrix, Mse, Rng,
 };
 
 /// Bytes of choices in raw mode, before the file.
@@ -120,6 +130,7 @@ fn matrix<T: Float2>(rows: usize, cols: usize, dist: u8, seed: u16, specials: bo
 }
 
 fn run<T: Float2>(file: &[u8], plan: &Plan) {
+    check_described::<T>(file);
     let (hidden, output) = (Act::ALL[plan.hidden], Act::ALL[plan.output]);
     let net = match DynMlp::<T>::from_safetensors(file, hidden, output) {
         Ok(net) => net,
@@ -148,6 +159,69 @@ fn check_file_round_trips<T: Float2>(file: &[u8], net: &DynMlp<T>, hidden: Act, 
         .expect("widths of a loaded network are valid");
     fresh.load_safetensors(file).expect("load_safetensors accepts what from_safetensors accepted");
     assert_eq!(bits(&fresh.parameters_to_vec()), params, "load_safetensors and from_safetensors disagree");
+}
+
+/// The description's errors: what only `from_described` can refuse.
+fn is_description_error(err: &Error) -> bool {
+    matches!(
+        err,
+        Error::MissingMetadata { .. }
+            | Error::InvalidMetadata { .. }
+            | Error::UnknownActivation { .. }
+            | Error::UnnamedActivation { .. }
+    )
+}
+
+/// `from_described` and `from_described_with` on any bytes; see the module docs.
+fn check_described<T: Float2>(file: &[u8]) {
+    let described = DynMlp::<T>::from_described(file);
+    let mut asked = 0;
+    let mapped = DynMlp::<T, Box<dyn Activation<T>>>::from_described_with(file, |name| {
+        assert!(!name.is_empty(), "an empty custom name reached the mapping");
+        asked += 1;
+        Some(Box::new(Act::Identity))
+    });
+    let net = match described {
+        Ok(net) => net,
+        Err(err) => {
+            assert!(!err.to_string().is_empty());
+            let mapped = mapped.err();
+            if let Error::UnknownActivation { .. } = err {
+                assert!(asked > 0, "{err} without a custom name");
+                assert!(!matches!(mapped, Some(Error::UnknownActivation { .. })), "the mapping accepts every name");
+            } else {
+                assert_eq!(mapped.as_ref(), Some(&err), "the two described loaders disagree");
+            }
+            if !is_description_error(&err) {
+                let plain = DynMlp::<T>::from_safetensors(file, Act::Identity, Act::Identity).err();
+                assert_eq!(plain.as_ref(), Some(&err), "from_described refused the tensors, from_safetensors did not");
+            }
+            return;
+        }
+    };
+    assert_eq!(asked, 0, "a file with a custom layer loaded without a mapping");
+    let mapped = mapped.expect("the mapping loader accepts what from_described accepts");
+    let params = bits(&net.parameters_to_vec());
+    assert_eq!(bits(&mapped.parameters_to_vec()), params);
+
+    // Each layer has exactly the activation the metadata names.
+    let parsed = SafeTensors::parse(file).expect("an accepted file parses");
+    let acts: Vec<Act> = net.layers().iter().map(|layer| *layer.activation()).collect();
+    for (layer, act) in acts.iter().enumerate() {
+        let spec = parsed.metadata_value(&format!("tinymlp.layers.{layer}.activation")).expect("a described layer");
+        assert_eq!(Act::from_spec(spec).as_ref(), Ok(act), "layer {layer}: {spec}");
+    }
+
+    // The parameters are what load_safetensors reads, and the network writes and reads back.
+    let widths = net.widths();
+    let mut fresh = DynMlp::<T>::from_widths_with(&widths, |layer| acts[layer], Init::Zeros, &mut Rng::new(0))
+        .expect("widths of a loaded network are valid");
+    fresh.load_safetensors(file).expect("load_safetensors accepts what from_described accepted");
+    assert_eq!(bits(&fresh.parameters_to_vec()), params, "from_described and load_safetensors disagree");
+    let back = DynMlp::<T>::from_described(&net.to_safetensors()).expect("a written network reads back described");
+    assert_eq!(bits(&back.parameters_to_vec()), params);
+    let back_acts: Vec<Act> = back.layers().iter().map(|layer| *layer.activation()).collect();
+    assert_eq!(back_acts, acts);
 }
 
 fn exercise<T: Float2>(mut net: DynMlp<T>, plan: &Plan) {
@@ -351,5 +425,52 @@ fn build_file(u: &mut Unstructured<'_>) -> ArbResult<(Vec<u8>, bool)> {
     if u.arbitrary()? {
         writer.metadata("format", "pt");
     }
+    if u.ratio(1, 2)? {
+        describe(&mut writer, u, depth, file_f64)?;
+    }
     Ok((writer.to_bytes(), net_f64))
+}
+
+/// Writes a description of a `depth`-layer file: usually what `to_safetensors` would write,
+/// sometimes with one entry damaged.
+fn describe(writer: &mut Writer, u: &mut Unstructured<'_>, depth: usize, file_f64: bool) -> ArbResult<()> {
+    let damage: u8 = u.int_in_range(0..=15)?; // 0..=7: none; 8..: one kind
+    let victim = u.choose_index(depth)?;
+    let dtype = if file_f64 { "F64" } else { "F32" };
+    writer.metadata("tinymlp.format", if damage == 8 { "2" } else { "1" });
+    writer.metadata("tinymlp.version", "0.1.0");
+    writer.metadata("tinymlp.dtype", match damage {
+        9 if file_f64 => "F32",
+        9 => "F64",
+        10 => "BF16",
+        _ => dtype,
+    });
+    for layer in 0..depth {
+        let mut act = Act::ALL[u.choose_index(Act::ALL.len())?];
+        if u.ratio(1, 4)? {
+            // A parameter from any bit pattern: NaN and infinities must be refused.
+            let value = f64::from_bits(u.arbitrary()?);
+            act = match act {
+                Act::LeakyRelu(_) => Act::LeakyRelu(tinymlp::LeakyRelu::new(value)),
+                Act::Elu(_) => Act::Elu(tinymlp::Elu::new(value)),
+                Act::Softplus(softplus) => Act::Softplus(tinymlp::Softplus::new(softplus.beta, value)),
+                other => other,
+            };
+        }
+        let mut spec = act.spec();
+        if layer == victim {
+            match damage {
+                11 => spec = String::from(u.arbitrary::<&str>()?),
+                12 => spec = format!("custom:{}", u.arbitrary::<&str>()?),
+                13 => spec = String::from("custom"),
+                14 => continue, // the key is missing
+                _ => {}
+            }
+        }
+        writer.metadata(&format!("tinymlp.layers.{layer}.activation"), &spec);
+    }
+    if damage == 15 {
+        writer.metadata(&format!("tinymlp.layers.{}.activation", depth + victim), "tanh");
+    }
+    Ok(())
 }

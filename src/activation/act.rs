@@ -6,7 +6,8 @@
 //! its PyTorch functional name, its `torch.nn.init.calculate_gain`, and the
 //! Rust expression that rebuilds it in exported source. From the table come
 //! the `Act` enum and its docs, [`Act::ALL`], [`Act::name`],
-//! [`Act::torch_gain`], `impl Activation<T> for Act` (one match per method,
+//! [`Act::torch_gain`], `Act::spec` and [`Act::from_spec`] (the name with
+//! its parameters, as model files record it), `impl Activation<T> for Act` (one match per method,
 //! forwarding to the struct), `From<Struct> for Act`, [`FromStr`] and
 //! [`Display`](fmt::Display) (through the name), and `Act::rust_source` for
 //! `Mlp::to_rust_source`.
@@ -27,6 +28,17 @@ use num_traits::Float;
 macro_rules! if_parameters {
     ([$($param:ident)+] $($then:tt)*) => {
         $($then)*
+    };
+}
+
+/// `concat!` of the literals or identifiers given, with `$sep` between them:
+/// the table's names and parameter lists as one `&'static str`.
+macro_rules! joined {
+    ($sep:literal; $($item:ident),+) => {
+        joined!($sep; $(stringify!($item)),+)
+    };
+    ($sep:literal; $first:expr $(, $rest:expr)*) => {
+        concat!($first $(, $sep, $rest)*)
     };
 }
 
@@ -105,6 +117,79 @@ macro_rules! builtins {
                 }
             }
 
+            /// The activation with its parameters, as a saved model file records
+            /// it (see [`DynMlp::from_described`](crate::DynMlp::from_described)): the
+            /// name alone for a built-in without parameters (`"tanh"`), the name
+            /// and every parameter in the struct's field order otherwise
+            /// (`"leaky_relu(0.2)"`, `"softplus(1.0, 20.0)"`). Parameters are
+            /// printed in the shortest form that parses back to the same bits, so
+            /// [`Act::from_spec`] returns exactly this activation (for finite
+            /// parameters: `from_spec` refuses NaN and infinities).
+            ///
+            /// ```
+            /// use tinymlp::{Act, LeakyRelu};
+            ///
+            /// assert_eq!(Act::Tanh.spec(), "tanh");
+            /// let leaky = Act::LeakyRelu(LeakyRelu::new(0.2));
+            /// assert_eq!(leaky.spec(), "leaky_relu(0.2)");
+            /// assert_eq!(Act::from_spec(&leaky.spec())?, leaky);
+            /// # Ok::<(), tinymlp::Error>(())
+            /// ```
+            #[cfg(any(feature = "alloc", test))]
+            #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+            #[must_use]
+            pub fn spec(&self) -> alloc::string::String {
+                match *self {
+                    $(
+                        Act::$variant $( ($ty { $($param),+ }) )? => {
+                            #[allow(unused_mut)]
+                            let mut spec = alloc::string::String::from($name);
+                            $( write_parameters(&mut spec, &[$($param),+]); )?
+                            spec
+                        }
+                    )+
+                }
+            }
+
+            /// The activation a spec names, as `Act::spec` writes it: a name
+            /// (with PyTorch's default parameters, as [`FromStr`] parses it), or
+            /// a name with every parameter in parentheses, separated by commas
+            /// (spaces around the numbers are allowed). Parameters must be finite.
+            ///
+            /// ```
+            /// use tinymlp::{Act, Elu, Softplus};
+            ///
+            /// assert_eq!(Act::from_spec("elu(0.5)")?, Act::Elu(Elu::new(0.5)));
+            /// assert_eq!(Act::from_spec("softplus")?, Act::Softplus(Softplus::DEFAULT));
+            /// assert!(Act::from_spec("softplus(2)").is_err()); // beta and threshold, both
+            /// assert!(Act::from_spec("leaky_relu(NaN)").is_err());
+            /// # Ok::<(), tinymlp::Error>(())
+            /// ```
+            ///
+            /// # Errors
+            /// [`Error::InvalidSpec`] saying what was expected: for an unknown name, a
+            /// parameter list on a built-in without parameters, a wrong number of
+            /// parameters, a parameter that is not a finite number, or a missing
+            /// closing parenthesis.
+            pub fn from_spec(spec: &str) -> Result<Act> {
+                let invalid = |expected| Error::InvalidSpec { spec: crate::error::Name::new(spec), expected };
+                let (name, parameters) = match spec.split_once('(') {
+                    None => (spec, None),
+                    Some((name, rest)) => match rest.strip_suffix(')') {
+                        Some(list) => (name, Some(list)),
+                        None => return Err(invalid("a ')' at the end after a '('")),
+                    },
+                };
+                match name {
+                    $( $name => builtins!(@from_spec invalid, parameters, $name, $variant, $ty $({ $($param),+ })?), )+
+                    _ => Err(invalid(concat!(
+                        "one of ",
+                        joined!(", "; $($name),+),
+                        ", with parameters in parentheses if the activation has any"
+                    ))),
+                }
+            }
+
             /// The activation in exported Rust source: its type path (as in
             /// `"::tinymlp::Tanh"`) and an expression for its value (as in
             /// `"::tinymlp::LeakyRelu::new(0.01)"`).
@@ -138,6 +223,9 @@ macro_rules! builtins {
             fn builtin(&self, _: Token) -> Option<Act> {
                 Some(*self)
             }
+            fn name(&self) -> Option<&str> {
+                Some(Act::name(self))
+            }
             fn forward_slice(&self, x: &[T], y: &mut [T]) {
                 builtins!(@dispatch self, act => Activation::<T>::forward_slice(act, x, y); $rows)
             }
@@ -154,6 +242,32 @@ macro_rules! builtins {
                 }
             }
         )+
+    };
+
+    // `Act::from_spec` for one row: a unit struct takes no parameter list; a
+    // struct with parameters takes none (its defaults) or all of them.
+    (@from_spec $invalid:ident, $parameters:ident, $name:literal, $variant:ident, $ty:ident) => {
+        match $parameters {
+            None => Ok(Act::$variant),
+            Some(_) => Err($invalid(concat!($name, " alone: it takes no parameters"))),
+        }
+    };
+    (@from_spec $invalid:ident, $parameters:ident, $name:literal, $variant:ident, $ty:ident { $($param:ident),+ }) => {
+        match $parameters {
+            None => Ok(Act::$variant($ty::DEFAULT)),
+            Some(list) => {
+                let wrong = concat!(
+                    $name, "(", joined!(", "; $($param),+), ") with finite numbers, or ",
+                    $name, " alone for PyTorch's defaults"
+                );
+                let mut values = list.split(',');
+                $( let $param = finite_parameter(values.next()).ok_or_else(|| $invalid(wrong))?; )+
+                match values.next() {
+                    None => Ok(Act::$variant($ty { $($param),+ })),
+                    Some(_) => Err($invalid(wrong)),
+                }
+            }
+        }
     };
 
     // `$call` with `$act` bound to a reference to the variant's struct, rebuilt
@@ -258,6 +372,25 @@ builtins! {
     }
 }
 
+/// Appends `(p0, p1, ..)` to `spec`, each parameter in Rust's `{:?}` form: the
+/// shortest decimal that parses back to the same bits (with an exponent for very
+/// large and very small magnitudes, `-0.0` for negative zero).
+#[cfg(any(feature = "alloc", test))]
+fn write_parameters(spec: &mut alloc::string::String, parameters: &[f64]) {
+    use core::fmt::Write as _;
+    spec.push('(');
+    for (i, parameter) in parameters.iter().enumerate() {
+        // Writing to a String never fails.
+        let _ = write!(spec, "{}{parameter:?}", if i == 0 { "" } else { ", " });
+    }
+    spec.push(')');
+}
+
+/// One parameter of a spec: a finite number, with ASCII spaces around it allowed.
+fn finite_parameter(text: Option<&str>) -> Option<f64> {
+    text?.trim_matches(' ').parse::<f64>().ok().filter(|value| value.is_finite())
+}
+
 impl fmt::Display for Act {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -267,7 +400,8 @@ impl fmt::Display for Act {
 impl FromStr for Act {
     type Err = Error;
 
-    /// Parses a PyTorch functional name with PyTorch's default parameters.
+    /// Parses a PyTorch functional name with PyTorch's default parameters
+    /// ([`Act::from_spec`] also reads parameters: `"leaky_relu(0.2)"`).
     fn from_str(name: &str) -> Result<Self> {
         Act::ALL
             .into_iter()
@@ -305,6 +439,110 @@ mod tests {
         let gain = Act::LeakyRelu(LeakyRelu::new(0.2)).torch_gain().unwrap();
         assert!((gain - 1.386_750_490_563_073).abs() < 1e-15);
         assert_eq!(Act::Elu(Elu::DEFAULT).torch_gain(), None);
+    }
+
+    /// Every parameterised built-in with `value` in each of its parameters.
+    fn with_parameter(value: f64) -> [Act; 4] {
+        [
+            Act::LeakyRelu(LeakyRelu::new(value)),
+            Act::Elu(Elu::new(value)),
+            Act::Softplus(Softplus::new(value, 20.0)),
+            Act::Softplus(Softplus::new(1.0, value)),
+        ]
+    }
+
+    /// The parameters' bits, so that -0.0 and 0.0 differ.
+    fn parameter_bits(act: Act) -> alloc::vec::Vec<u64> {
+        match act {
+            Act::LeakyRelu(LeakyRelu { negative_slope }) => alloc::vec![negative_slope.to_bits()],
+            Act::Elu(Elu { alpha }) => alloc::vec![alpha.to_bits()],
+            Act::Softplus(Softplus { beta, threshold }) => alloc::vec![beta.to_bits(), threshold.to_bits()],
+            _ => alloc::vec![],
+        }
+    }
+
+    #[test]
+    fn specs_round_trip_every_builtin_bit_for_bit() {
+        for act in Act::ALL {
+            assert_eq!(Act::from_spec(&act.spec()).unwrap(), act, "{}", act.spec());
+            // The name alone is the default, as FromStr reads it.
+            assert_eq!(Act::from_spec(act.name()).unwrap(), act);
+        }
+        let mut rng = crate::Rng::new(7);
+        let mut values = alloc::vec![
+            0.0,
+            -0.0,
+            f64::MIN_POSITIVE,
+            f64::from_bits(1),                      // the smallest subnormal
+            -f64::from_bits(0x000f_ffff_ffff_ffff), // the largest subnormal
+            f64::MAX,
+            f64::MIN,
+            f64::EPSILON,
+            0.1,
+            1.0 / 3.0,
+            1e16,
+            1e-5,
+            123_456_789.123_456_79,
+        ];
+        // Random bit patterns over the whole finite range, subnormals included.
+        while values.len() < 20_000 {
+            let value = f64::from_bits(rng.next_u64());
+            if value.is_finite() {
+                values.push(value);
+            }
+        }
+        for value in values {
+            for act in with_parameter(value) {
+                let spec = act.spec();
+                let back = Act::from_spec(&spec).unwrap();
+                assert_eq!(parameter_bits(back), parameter_bits(act), "{spec}");
+            }
+        }
+        assert_eq!(Act::LeakyRelu(LeakyRelu::new(-0.0)).spec(), "leaky_relu(-0.0)");
+        assert_eq!(Act::Elu(Elu::new(5e-324)).spec(), "elu(5e-324)");
+        assert_eq!(Act::Softplus(Softplus::DEFAULT).spec(), "softplus(1.0, 20.0)");
+    }
+
+    #[test]
+    fn malformed_specs_are_errors_with_the_reason() {
+        let reason = |spec: &str| match Act::from_spec(spec) {
+            Err(Error::InvalidSpec { spec: named, expected }) => {
+                assert_eq!(named.as_str(), &spec[..spec.len().min(32)]);
+                expected
+            }
+            other => panic!("{spec}: {other:?}"),
+        };
+        assert!(reason("swish").starts_with("one of identity, sigmoid, tanh, relu, leaky_relu, elu,"));
+        assert!(reason("Tanh").starts_with("one of"));
+        assert!(reason("").starts_with("one of"));
+        assert!(reason("tanh(1)").contains("tanh alone: it takes no parameters"));
+        assert!(reason("tanh()").contains("tanh alone: it takes no parameters"));
+        assert!(reason("leaky_relu(0.2").contains("')' at the end"));
+        let leaky = "leaky_relu(negative_slope) with finite numbers, or leaky_relu alone for PyTorch's defaults";
+        for bad in [
+            "leaky_relu()",
+            "leaky_relu(x)",
+            "leaky_relu(0.2, 1)",
+            "leaky_relu(NaN)",
+            "leaky_relu(inf)",
+            "leaky_relu(-inf)",
+            "leaky_relu(1e999)",
+            "leaky_relu(0.2,)",
+            "leaky_relu(,0.2)",
+            "leaky_relu(0x1)",
+        ] {
+            assert_eq!(reason(bad), leaky, "{bad}");
+        }
+        assert!(reason("softplus(1)").starts_with("softplus(beta, threshold) with finite numbers"));
+        assert!(reason("softplus(1, 2, 3)").starts_with("softplus(beta, threshold)"));
+        assert!(reason("elu(1)(2)").starts_with("elu(alpha)"));
+        // Spaces around numbers are fine; a space in the name is not.
+        assert_eq!(Act::from_spec("softplus( 2 ,3 )").unwrap(), Act::Softplus(Softplus::new(2.0, 3.0)));
+        assert!(reason(" tanh").starts_with("one of"));
+        assert_eq!(
+            Act::from_spec("leaky_relu(NaN)").unwrap_err().to_string(),
+            alloc::format!("invalid activation spec \"leaky_relu(NaN)\": expected {leaky}")
+        );
     }
 
     #[test]

@@ -65,12 +65,16 @@ macro_rules! vectorised_slices {
     };
 }
 
-/// `Activation::builtin` for a built-in: itself, as an [`Act`] (its `From`
-/// impl comes from the table in `act.rs`).
+/// `Activation::builtin` and `Activation::name` for a built-in: itself, as an
+/// [`Act`], and the table's name (the `From` impl comes from the table in
+/// `act.rs`).
 macro_rules! is_builtin {
     () => {
         fn builtin(&self, _: Token) -> Option<Act> {
             Some(Act::from(*self))
+        }
+        fn name(&self) -> Option<&str> {
+            Some(Act::from(*self).name())
         }
     };
 }

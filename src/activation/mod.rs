@@ -195,6 +195,45 @@ pub trait Activation<T: Scalar> {
         None
     }
 
+    /// The name a saved model file records for this activation, if it has
+    /// one (the default: `None`).
+    ///
+    /// A custom activation that returns `Some(name)` is saved as
+    /// `custom:{name}` by [`Mlp::to_safetensors`], and
+    /// [`DynMlp::from_described_with`] asks the caller for the activation of
+    /// that name when loading; one that keeps `None` is saved as `custom`, and
+    /// such a file loads only with the activations given
+    /// ([`DynMlp::from_safetensors`]). Choose a name that says which function
+    /// and parameters it is (`"mish"`, `"softsign"`, `"swish_beta_1.5"`). The
+    /// built-ins return their [`Act::name`]; files record them by their
+    /// [`Act::spec`], with parameters.
+    ///
+    /// ```
+    /// use tinymlp::{Activation, Scalar, Tanh};
+    ///
+    /// struct Softsign;
+    /// impl<T: Scalar> Activation<T> for Softsign {
+    ///     fn value(&self, x: T) -> T { x / (T::one() + x.abs()) }
+    ///     fn derivative(&self, x: T, _y: T) -> T { let d = T::one() + x.abs(); T::one() / (d * d) }
+    ///     fn name(&self) -> Option<&str> { Some("softsign") }
+    /// }
+    ///
+    /// assert_eq!(Activation::<f32>::name(&Softsign), Some("softsign"));
+    /// assert_eq!(Activation::<f32>::name(&Tanh), Some("tanh"));
+    /// ```
+    // The heap types named above exist only with `alloc`.
+    #[cfg_attr(
+        feature = "alloc",
+        doc = "[`Mlp::to_safetensors`]: crate::Mlp::to_safetensors\n[`DynMlp::from_described_with`]: crate::DynMlp::from_described_with\n[`DynMlp::from_safetensors`]: crate::DynMlp::from_safetensors\n[`Act::spec`]: crate::Act::spec"
+    )]
+    #[cfg_attr(
+        not(feature = "alloc"),
+        doc = "[`Mlp::to_safetensors`]: #method.name\n[`DynMlp::from_described_with`]: #method.name\n[`DynMlp::from_safetensors`]: #method.name\n[`Act::spec`]: #method.name"
+    )]
+    fn name(&self) -> Option<&str> {
+        None
+    }
+
     /// `y[i] = value(x[i])` for every element.
     ///
     /// # Panics
@@ -232,6 +271,9 @@ impl<T: Scalar, A: Activation<T> + ?Sized> Activation<T> for &A {
     fn builtin(&self, token: sealed::Token) -> Option<Act> {
         (**self).builtin(token)
     }
+    fn name(&self) -> Option<&str> {
+        (**self).name()
+    }
     fn forward_slice(&self, x: &[T], y: &mut [T]) {
         (**self).forward_slice(x, y);
     }
@@ -254,11 +296,24 @@ impl<T: Scalar, A: Activation<T> + ?Sized> Activation<T> for alloc::boxed::Box<A
     fn builtin(&self, token: sealed::Token) -> Option<Act> {
         (**self).builtin(token)
     }
+    fn name(&self) -> Option<&str> {
+        (**self).name()
+    }
     fn forward_slice(&self, x: &[T], y: &mut [T]) {
         (**self).forward_slice(x, y);
     }
     fn backward_slice(&self, x: &[T], y: &[T], grad: &mut [T]) {
         (**self).backward_slice(x, y, grad);
+    }
+}
+
+/// A built-in in a box, so that a network of boxed activations
+/// (`DynMlp<T, Box<dyn Activation<T>>>`) can be loaded from a described file
+/// with [`DynMlp::from_described_with`](crate::DynMlp::from_described_with).
+#[cfg(feature = "alloc")]
+impl<T: Scalar> From<Act> for alloc::boxed::Box<dyn Activation<T>> {
+    fn from(act: Act) -> Self {
+        alloc::boxed::Box::new(act)
     }
 }
 

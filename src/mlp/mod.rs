@@ -9,7 +9,8 @@
 //!
 //! Where things are: `mod.rs` (the network: forward, backward, step, predict,
 //! parameter vectors and checks), `dyn_mlp.rs` ([`DynMlp`]'s constructors),
-//! `state_dict.rs` (safetensors in and out), `rust_source.rs` (export as a
+//! `state_dict.rs` (safetensors in and out), `describe.rs` (the description
+//! of the network those files carry, and loading from it), `rust_source.rs` (export as a
 //! `static` of [`StaticLinear`](crate::StaticLinear)s), `fit.rs` ([`Fit`]).
 //!
 //! ```
@@ -30,6 +31,7 @@
 //! # Ok::<(), tinymlp::Error>(())
 //! ```
 
+mod describe;
 mod dyn_mlp;
 mod fit;
 mod rust_source;

@@ -4,7 +4,8 @@
 //! `torch.nn.Linear`) and `layers.{i}.bias` (`[outputs]`). Loading also accepts
 //! the state_dict of an `nn.Sequential` of Linear and activation modules, whose
 //! keys are `{k}.weight` and `{k}.bias` with `k` the module's position: the
-//! Linear layers are taken in increasing `k`.
+//! Linear layers are taken in increasing `k`. Files written here also carry
+//! the network's description in `__metadata__` (`describe.rs`).
 //!
 //! ```
 //! use tinymlp::{Act, DynMlp, Init, Rng};
@@ -28,20 +29,27 @@ use crate::{Act, Activation, Dense, DynMlp, Error, Layers, Mlp, Name, Result, Sc
 impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     /// The network's parameters as a safetensors file (`layers.{i}.weight`,
     /// `layers.{i}.bias`), in `T`'s dtype, which PyTorch's
-    /// `safetensors.torch.load_file` reads.
+    /// `safetensors.torch.load_file` reads. Its `__metadata__` describes the
+    /// network (format version, dtype, each layer's activation), so that
+    /// [`DynMlp::from_described`] loads it with no other argument (its docs
+    /// list the keys).
     #[must_use]
     pub fn to_safetensors(&self) -> Vec<u8> {
         self.to_safetensors_with(TensorNames::Layers, &[])
     }
 
-    /// As [`Mlp::to_safetensors`], with `__metadata__` entries.
+    /// As [`Mlp::to_safetensors`], with `__metadata__` entries of your own
+    /// besides the description. Keys starting with `tinymlp.` are the
+    /// description's: entries you give under that prefix are not written (the
+    /// description always says what the network is).
     #[must_use]
     pub fn to_safetensors_with_metadata(&self, metadata: &[(&str, &str)]) -> Vec<u8> {
         self.to_safetensors_with(TensorNames::Layers, metadata)
     }
 
     /// The network's parameters as a safetensors file with the given
-    /// [`TensorNames`] and `__metadata__` entries. With
+    /// [`TensorNames`] and `__metadata__` entries (besides the description,
+    /// as [`Mlp::to_safetensors_with_metadata`] writes them). With
     /// [`TensorNames::Sequential`], `model.load_state_dict(load_file(path))`
     /// works on the matching `torch.nn.Sequential` without renaming keys.
     ///
@@ -75,7 +83,8 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
                 .and_then(|w| w.add(&format!("{key}.bias"), &[outputs], layer.bias()));
             debug_assert!(added.is_ok(), "writing layer {index}: {added:?}");
         }
-        for (key, value) in metadata {
+        super::describe::write_description(self, &mut writer);
+        for (key, value) in metadata.iter().filter(|(key, _)| !super::describe::is_reserved(key)) {
             writer.metadata(key, value);
         }
         writer.to_bytes()
@@ -120,17 +129,34 @@ impl<T: Scalar, A: Activation<T> + Clone> DynMlp<T, A> {
     /// layer's inputs differ from the previous layer's outputs.
     pub fn from_safetensors(bytes: &[u8], hidden: A, output: A) -> Result<Self> {
         let file = SafeTensors::parse(bytes)?;
-        let tensors = dense_tensors(&file)?;
+        Self::from_file(&file, |index, last| Ok(if index == last { output.clone() } else { hidden.clone() }))
+    }
+}
+
+impl<T: Scalar, A: Activation<T>> DynMlp<T, A> {
+    /// The network of `file`'s dense layers, layer `index` with the activation
+    /// `activation(index, last)` (`last` being the last layer's index).
+    pub(super) fn from_file(
+        file: &SafeTensors<'_>,
+        mut activation: impl FnMut(usize, usize) -> Result<A>,
+    ) -> Result<Self> {
+        let tensors = dense_tensors(file)?;
         let last = tensors.len() - 1;
         let mut layers = Vec::with_capacity(tensors.len());
         for (index, (weight, bias)) in tensors.iter().enumerate() {
             let (outputs, inputs) = (weight.shape()[0], weight.shape()[1]);
             expect_shape(bias, &[outputs])?;
-            let activation = if index == last { output.clone() } else { hidden.clone() };
+            let activation = activation(index, last)?;
             layers.push(Dense::from_parameters(inputs, outputs, read_values(weight)?, read_values(bias)?, activation)?);
         }
         Mlp::try_new(layers)
     }
+}
+
+/// The number of dense layers in `file`, checking that every tensor is a
+/// layer's weight or bias (as [`DynMlp::from_safetensors`] does).
+pub(super) fn layer_count(file: &SafeTensors<'_>) -> Result<usize> {
+    Ok(dense_tensors(file)?.len())
 }
 
 /// The `(weight, bias)` tensors of each dense layer, in order, with weights
