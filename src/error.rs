@@ -214,6 +214,10 @@ pub enum Error {
     /// gives the [`FormatError`](crate::safetensors::FormatError).
     #[cfg(feature = "alloc")]
     Safetensors(crate::safetensors::FormatError),
+    /// A checkpoint was refused or could not be written: see
+    /// [`CheckpointError`](crate::CheckpointError).
+    #[cfg(feature = "alloc")]
+    Checkpoint(crate::CheckpointError),
 }
 
 pub(crate) mod alloc_free {
@@ -438,6 +442,8 @@ impl fmt::Display for Error {
             }
             #[cfg(feature = "alloc")]
             Error::Safetensors(e) => write!(f, "safetensors: {e}"),
+            #[cfg(feature = "alloc")]
+            Error::Checkpoint(e) => write!(f, "{e}"),
         }
     }
 }

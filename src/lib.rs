@@ -120,12 +120,15 @@ pub use layer::{Dense, Layers, Linear};
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub use matrix::Matrix;
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub use mlp::write_atomically;
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
-pub use mlp::{DynMlp, EpochReport, Fit, Mlp, TensorNames};
+pub use mlp::{CheckpointError, DynMlp, EpochReport, Fit, Mlp, Progress, TensorNames};
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
-pub use optim::{Adam, RmsProp, RmsPropConfig, Sgd};
+pub use optim::{Adam, OptimizerState, ParameterInfo, RmsProp, RmsPropConfig, Sgd};
 pub use optim::{
     AdamConfig, CosineAnnealing, Exponential, Optimizer, Parameters, Schedule, SgdConfig, StaticAdam, StaticSgd,
     StepDecay,

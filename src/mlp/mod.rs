@@ -30,11 +30,15 @@
 //! # Ok::<(), tinymlp::Error>(())
 //! ```
 
+mod checkpoint;
 mod dyn_mlp;
 mod fit;
 mod rust_source;
 mod state_dict;
 
+#[cfg(feature = "std")]
+pub use checkpoint::write_atomically;
+pub use checkpoint::{CheckpointError, Progress};
 pub use fit::{EpochReport, Fit};
 pub use state_dict::TensorNames;
 
@@ -204,6 +208,11 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     #[must_use]
     pub fn depth(&self) -> usize {
         self.layers.count()
+    }
+
+    /// TEMPORARY STUB (the optstate branch provides it).
+    pub fn parameter_info(&self) -> crate::ParameterInfo {
+        todo!()
     }
 
     /// Input width.

@@ -15,6 +15,8 @@ mod adam;
 mod rmsprop;
 mod schedule;
 mod sgd;
+#[cfg(feature = "alloc")]
+mod state;
 
 #[cfg(feature = "alloc")]
 pub use adam::Adam;
@@ -25,6 +27,8 @@ pub use schedule::{CosineAnnealing, Exponential, Schedule, StepDecay};
 #[cfg(feature = "alloc")]
 pub use sgd::Sgd;
 pub use sgd::{SgdConfig, StaticSgd};
+#[cfg(feature = "alloc")]
+pub use state::{OptimizerState, ParameterInfo};
 
 #[cfg(feature = "alloc")]
 use alloc::vec::Vec;
@@ -87,6 +91,21 @@ pub trait Optimizer<T: Scalar> {
     /// Changes the learning rate (for [`Schedule`]s); the state is kept. A NaN,
     /// infinite or negative rate is refused by the next [`step`](Optimizer::step).
     fn set_lr(&mut self, lr: f64);
+
+    /// This optimizer's state, for checkpoints ([`Mlp::checkpoint_to_bytes`](crate::Mlp::checkpoint_to_bytes));
+    /// every optimizer of this crate returns `Some(self)`. The default is
+    /// `None`: an optimizer that cannot save its state, which checkpoints refuse.
+    #[cfg(feature = "alloc")]
+    fn state(&self) -> Option<&dyn OptimizerState<T>> {
+        None
+    }
+
+    /// This optimizer's state, for restoring it from a checkpoint; `None` as
+    /// [`state`](Optimizer::state).
+    #[cfg(feature = "alloc")]
+    fn state_mut(&mut self) -> Option<&mut dyn OptimizerState<T>> {
+        None
+    }
 }
 
 /// An optimizer's per-tensor state (moments, momentum): one buffer per
