@@ -197,20 +197,13 @@ fn run(options: &Options) -> Result<(), String> {
         }
     }
     let start = Instant::now();
-    let history = fit.run(
-        &mut net,
-        &mut adam,
-        &CrossEntropyIndex,
-        &x,
-        &classes,
-        |report, net| {
-            let acc = net.try_predict(&x).map_or(0.0, |logits| accuracy(&logits, &classes));
-            if report.epoch % 20 == 0 || acc == 1.0 {
-                println!("epoch {:4}  loss {:.4e}  accuracy {:6.2}%", report.epoch, report.train_loss, 100.0 * acc);
-            }
-            if acc == 1.0 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
-        },
-    );
+    let history = fit.run(&mut net, &mut adam, &CrossEntropyIndex, &x, &classes, |report, net| {
+        let acc = net.try_predict(&x).map_or(0.0, |logits| accuracy(&logits, &classes));
+        if report.epoch % 20 == 0 || acc == 1.0 {
+            println!("epoch {:4}  loss {:.4e}  accuracy {:6.2}%", report.epoch, report.train_loss, 100.0 * acc);
+        }
+        if acc == 1.0 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    });
     let history = history.map_err(|e| e.to_string())?;
     if let Some(path) = checkpoint {
         println!("checkpoint: {} ({} bytes)", path.display(), std::fs::metadata(path).map_or(0, |m| m.len()));
