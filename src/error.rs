@@ -5,6 +5,9 @@
 
 use core::fmt;
 
+#[cfg(feature = "alloc")]
+use alloc::string::String;
+
 /// Everything that can go wrong in tinymlp, with enough detail to say what and where.
 ///
 /// ```
@@ -218,6 +221,94 @@ pub enum Error {
     /// [`CheckpointError`](crate::CheckpointError).
     #[cfg(feature = "alloc")]
     Checkpoint(crate::CheckpointError),
+    // Optimizer state read from a file (`OptimizerState::read_state`): one
+    // variant per way the state can fail to fit, each naming the tensor or
+    // metadata key. Names are kept whole (`rmsprop.momentum_buffer.layers.0.weight`
+    // is longer than a `Name`), so these need the heap, as the files do.
+    /// An optimizer's state file names another optimizer in its `optimizer`
+    /// metadata (e.g. Adam state read into SGD).
+    #[cfg(feature = "alloc")]
+    WrongOptimizer {
+        /// The kind of the optimizer reading it, e.g. `"adam"`.
+        expected: &'static str,
+        /// The kind the file names.
+        found: String,
+    },
+    /// An optimizer's state file lacks a metadata entry the optimizer needs
+    /// (e.g. `optimizer` or `adam.step`).
+    #[cfg(feature = "alloc")]
+    MissingStateMetadata {
+        /// The metadata key.
+        key: String,
+    },
+    /// A metadata entry of an optimizer's state does not parse as what it
+    /// must hold (a float, `true`/`false`, a step count) or is out of range.
+    #[cfg(feature = "alloc")]
+    BadStateMetadata {
+        /// The metadata key, e.g. `adam.step`.
+        key: String,
+        /// The value found (its first 64 characters).
+        value: String,
+        /// What the value must be.
+        expected: &'static str,
+    },
+    /// A metadata entry under an optimizer's prefix that the optimizer does
+    /// not know (e.g. `adam.amsgrad`, which this crate does not implement).
+    #[cfg(feature = "alloc")]
+    UnexpectedStateMetadata {
+        /// The metadata key.
+        key: String,
+    },
+    /// A hyper-parameter in an optimizer's state file differs from the
+    /// optimizer's own: its state would mean something else under the other
+    /// value. (Only the learning rate is taken from the file.)
+    #[cfg(feature = "alloc")]
+    StateConfig {
+        /// The metadata key, e.g. `adam.beta2`.
+        key: String,
+        /// The optimizer's value.
+        expected: String,
+        /// The file's value.
+        found: String,
+    },
+    /// An optimizer's state file lacks a buffer for one of the parameter
+    /// tensors.
+    #[cfg(feature = "alloc")]
+    MissingStateTensor {
+        /// The tensor's name, e.g. `adam.exp_avg.layers.1.bias`.
+        name: String,
+    },
+    /// An optimizer's state file holds a tensor under the optimizer's prefix
+    /// that is not one of its buffers for these parameters (another network,
+    /// a buffer another configuration keeps, or state for an optimizer that
+    /// has taken no step).
+    #[cfg(feature = "alloc")]
+    UnexpectedStateTensor {
+        /// The tensor's name.
+        name: String,
+    },
+    /// A buffer in an optimizer's state file does not have the shape of its
+    /// parameter tensor.
+    #[cfg(feature = "alloc")]
+    StateShape {
+        /// The tensor's name.
+        name: String,
+        /// The parameter's shape.
+        expected: Shape,
+        /// The shape in the file.
+        found: Shape,
+    },
+    /// A buffer in an optimizer's state file has another element type than
+    /// the optimizer (state is read exactly, never converted).
+    #[cfg(feature = "alloc")]
+    StateDtype {
+        /// The tensor's name.
+        name: String,
+        /// The optimizer's dtype, `"F32"` or `"F64"`.
+        expected: &'static str,
+        /// The file's dtype.
+        found: &'static str,
+    },
 }
 
 pub(crate) mod alloc_free {
@@ -444,6 +535,40 @@ impl fmt::Display for Error {
             Error::Safetensors(e) => write!(f, "safetensors: {e}"),
             #[cfg(feature = "alloc")]
             Error::Checkpoint(e) => write!(f, "{e}"),
+            #[cfg(feature = "alloc")]
+            Error::WrongOptimizer { expected, found } => {
+                write!(f, "the file holds {found:?} optimizer state, not {expected:?}")
+            }
+            #[cfg(feature = "alloc")]
+            Error::MissingStateMetadata { key } => write!(f, "the optimizer state has no metadata entry {key:?}"),
+            #[cfg(feature = "alloc")]
+            Error::BadStateMetadata { key, value, expected } => {
+                write!(f, "optimizer state metadata {key:?} = {value:?} is invalid: expected {expected}")
+            }
+            #[cfg(feature = "alloc")]
+            Error::UnexpectedStateMetadata { key } => {
+                write!(f, "optimizer state metadata {key:?} is not known to this optimizer")
+            }
+            #[cfg(feature = "alloc")]
+            Error::StateConfig { key, expected, found } => write!(
+                f,
+                "optimizer state was saved with {key} = {found}, but this optimizer has {expected} \
+                 (make the optimizer with the saved hyper-parameters)"
+            ),
+            #[cfg(feature = "alloc")]
+            Error::MissingStateTensor { name } => write!(f, "the optimizer state has no tensor {name:?}"),
+            #[cfg(feature = "alloc")]
+            Error::UnexpectedStateTensor { name } => {
+                write!(f, "optimizer state tensor {name:?} is not a buffer this optimizer keeps for these parameters")
+            }
+            #[cfg(feature = "alloc")]
+            Error::StateShape { name, expected, found } => {
+                write!(f, "optimizer state tensor {name:?} has shape {found}, its parameter {expected}")
+            }
+            #[cfg(feature = "alloc")]
+            Error::StateDtype { name, expected, found } => {
+                write!(f, "optimizer state tensor {name:?} is {found}, the optimizer computes in {expected}")
+            }
         }
     }
 }

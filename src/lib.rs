@@ -41,7 +41,7 @@
 //! | `layer/` | the dense layer: its one implementation of the math, [`Dense`] (run-time widths), [`Linear`] (widths in the type), [`StaticLinear`] (arrays, no heap), and how layers chain ([`Layers`], [`Predict`]) |
 //! | `mlp/` | [`Mlp`] and [`DynMlp`]: forward, backward, `zero_grad`, step; safetensors I/O, Rust-source export, [`Fit`] (`alloc`) |
 //! | `loss/` | [`Loss`]: [`HalfMse`] (0.5·MSE), [`Mse`], [`L1`], [`Huber`], [`Bce`], [`BceWithLogits`], [`CrossEntropy`], [`CrossEntropyIndex`] |
-//! | `optim/` | [`Optimizer`]: [`Sgd`], [`Adam`] (and AdamW), [`RmsProp`] (`alloc`); [`StaticSgd`], [`StaticAdam`] (state in arrays, no heap); [`Schedule`]s |
+//! | `optim/` | [`Optimizer`]: [`Sgd`], [`Adam`] (and AdamW), [`RmsProp`] (`alloc`); [`StaticSgd`], [`StaticAdam`] (state in arrays, no heap); [`Schedule`]s; [`OptimizerState`]: state to and from safetensors, for exact resume (`alloc`) |
 //! | `init.rs`, `rng.rs` | [`Init`] and [`Rng`]: seeded initialisation with PyTorch's distributions |
 //! | `safetensors/` | [`safetensors`]: the file format, read and written without dependencies (`alloc`) |
 //! | `gradcheck/` | [`gradcheck`]: finite-difference checks of activations, losses and networks |
@@ -69,7 +69,7 @@
 // point to the features section instead of being broken links.
 #![cfg_attr(
     not(feature = "alloc"),
-    doc = "[`Matrix`]: #features\n[`Dense`]: #features\n[`Linear`]: #features\n[`Layers`]: #features\n[`Mlp`]: #features\n[`DynMlp`]: #features\n[`Fit`]: #features\n[`Sgd`]: #features\n[`Adam`]: #features\n[`RmsProp`]: #features\n[`safetensors`]: #features\n[`kernels::gemm`]: #features"
+    doc = "[`Matrix`]: #features\n[`Dense`]: #features\n[`Linear`]: #features\n[`Layers`]: #features\n[`Mlp`]: #features\n[`DynMlp`]: #features\n[`Fit`]: #features\n[`Sgd`]: #features\n[`Adam`]: #features\n[`OptimizerState`]: #features\n[`RmsProp`]: #features\n[`safetensors`]: #features\n[`kernels::gemm`]: #features"
 )]
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -160,10 +160,22 @@ fn killed_training_resumes_bit_for_bit() {
     }
     let chained = root.join(format!("trial-{}", kills.len() - 1));
     assert_eq!(finish(&chained), reference, "killed three times: the resumed run's weights differ");
+    // Until one kill has hit a save in the middle (its temporary file left behind).
+    let mut extra = 0;
+    while during_save == 0 && extra < 30 {
+        let dir = root.join(format!("extra-{extra}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (was_killed, in_save) = run_killed(&dir, Kill::AtSave(rng.below(EPOCHS as u64) as usize));
+        killed += usize::from(was_killed);
+        during_save += usize::from(in_save);
+        assert_eq!(finish(&dir), reference, "killed at a save: the resumed run's weights differ");
+        extra += 1;
+    }
     eprintln!(
         "kill test: {} kills ({killed} before the end, {during_save} during a save); uninterrupted run {duration:?}",
-        kills.iter().map(Vec::len).sum::<usize>()
+        kills.iter().map(Vec::len).sum::<usize>() + extra
     );
     assert!(killed >= 6, "too few kills landed before the end: {killed}");
+    assert!(during_save > 0, "no kill landed during a save in {extra} extra tries");
     std::fs::remove_dir_all(&root).unwrap();
 }

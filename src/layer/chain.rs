@@ -220,6 +220,10 @@ macro_rules! chains {
                     f(&mut layer.layer.bias, &layer.bias_grad);
                 )+
             }
+
+            fn visit_widths(f: &mut dyn FnMut(usize, usize)) {
+                $(f($w_in, $w_out);)+
+            }
         }
     )+};
 }

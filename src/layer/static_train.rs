@@ -145,6 +145,9 @@ pub trait StaticLayers<T: Scalar, const IN: usize, const OUT: usize> {
 
     /// Calls `f(values, gradients)` for each layer's weights, then its bias.
     fn visit_parameters(&mut self, f: &mut dyn FnMut(&mut [T], &[T]));
+
+    /// Calls `f(inputs, outputs)` for each layer, in order.
+    fn visit_widths(f: &mut dyn FnMut(usize, usize));
 }
 
 /// A network of [`TrainLinear`]s that trains on batches of exactly `B`
@@ -230,6 +233,32 @@ impl<T: Scalar, L: StaticLayers<T, IN, OUT>, const IN: usize, const OUT: usize, 
     #[must_use]
     pub fn into_layers(self) -> L {
         self.layers
+    }
+
+    /// The parameter tensors' names and shapes in visiting order, as
+    /// `Mlp::parameter_info` gives them (`layers.{i}.weight` `[outputs,
+    /// inputs]`, `layers.{i}.bias` `[outputs]`), for saving and restoring
+    /// the state of [`StaticSgd`] or [`StaticAdam`](crate::StaticAdam) with
+    /// [`OptimizerState`](crate::OptimizerState).
+    ///
+    /// ```
+    /// use tinymlp::{Identity, StaticMlp, Tanh, TrainLinear};
+    ///
+    /// type Layers = (TrainLinear<f32, 2, 3, Tanh>, TrainLinear<f32, 3, 1, Identity>);
+    /// let net = StaticMlp::<f32, Layers, 2, 1, 4>::new((
+    ///     TrainLinear::new([[0.0; 2]; 3], [0.0; 3], Tanh),
+    ///     TrainLinear::new([[0.0; 3]; 1], [0.0; 1], Identity),
+    /// ));
+    /// let info = net.parameter_info();
+    /// assert_eq!(info.iter().nth(2), Some(("layers.1.weight", &[1, 3][..])));
+    /// assert_eq!(info.parameter_count(), StaticMlp::<f32, Layers, 2, 1, 4>::PARAMETERS);
+    /// ```
+    #[cfg(feature = "alloc")]
+    #[must_use]
+    pub fn parameter_info(&self) -> crate::ParameterInfo {
+        let mut layers = alloc::vec::Vec::new();
+        L::visit_widths(&mut |inputs, outputs| layers.push((inputs, outputs)));
+        crate::ParameterInfo::dense(layers)
     }
 
     /// Forward pass on a batch of `B` samples, keeping what backward needs;

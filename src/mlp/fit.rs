@@ -320,10 +320,10 @@ impl<'v, T: Scalar> Fit<'v, T> {
             history.push(report);
             let stop = on_epoch(&report, net).is_break();
             #[cfg(feature = "std")]
-            if let Some((path, every)) = self.checkpoint {
-                if stop || (epoch + 1) % every == 0 || epoch + 1 == self.epochs {
-                    net.save_checkpoint(path, &*optimizer, Some(&progress))?;
-                }
+            if let Some((path, every)) = self.checkpoint
+                && (stop || (epoch + 1) % every == 0 || epoch + 1 == self.epochs)
+            {
+                net.save_checkpoint(path, &*optimizer, Some(&progress))?;
             }
             if stop {
                 break;

@@ -210,11 +210,6 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
         self.layers.count()
     }
 
-    /// TEMPORARY STUB (the optstate branch provides it).
-    pub fn parameter_info(&self) -> crate::ParameterInfo {
-        todo!()
-    }
-
     /// Input width.
     #[must_use]
     pub fn inputs(&self) -> usize {
@@ -241,6 +236,25 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     #[must_use]
     pub fn parameter_count(&self) -> usize {
         (0..self.depth()).map(|i| self.layers.layer(i).parameter_count()).sum()
+    }
+
+    /// The parameter tensors' names and shapes in visiting order
+    /// (`layers.{i}.weight` `[outputs, inputs]`, `layers.{i}.bias`
+    /// `[outputs]`, the names [`Mlp::to_safetensors`] writes), for saving and
+    /// restoring an optimizer's state with [`OptimizerState`](crate::OptimizerState).
+    ///
+    /// ```
+    /// use tinymlp::{Act, DynMlp, Init, Rng};
+    ///
+    /// let net = DynMlp::<f32>::from_widths(&[2, 3, 1], Act::Tanh, Act::Identity, Init::Zeros, &mut Rng::new(0))?;
+    /// let info = net.parameter_info();
+    /// assert_eq!(info.iter().map(|(name, _)| name).collect::<Vec<_>>(), ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"]);
+    /// assert_eq!(info.parameter_count(), net.parameter_count());
+    /// # Ok::<(), tinymlp::Error>(())
+    /// ```
+    #[must_use]
+    pub fn parameter_info(&self) -> crate::ParameterInfo {
+        crate::ParameterInfo::dense(self.iter_layers().map(|layer| (layer.inputs(), layer.outputs())))
     }
 
     /// Also compute the gradient with respect to the input in `backward`

@@ -129,6 +129,16 @@ impl<T: Scalar> Optimizer<T> for Adam<T> {
     fn set_lr(&mut self, lr: f64) {
         self.config.lr = lr;
     }
+
+    #[cfg(feature = "alloc")]
+    fn state(&self) -> Option<&dyn crate::OptimizerState<T>> {
+        Some(self)
+    }
+
+    #[cfg(feature = "alloc")]
+    fn state_mut(&mut self) -> Option<&mut dyn crate::OptimizerState<T>> {
+        Some(self)
+    }
 }
 
 impl AdamConfig {
@@ -265,6 +275,16 @@ impl<T: Scalar, const N: usize> Optimizer<T> for StaticAdam<T, N> {
     fn set_lr(&mut self, lr: f64) {
         self.config.lr = lr;
     }
+
+    #[cfg(feature = "alloc")]
+    fn state(&self) -> Option<&dyn crate::OptimizerState<T>> {
+        Some(self)
+    }
+
+    #[cfg(feature = "alloc")]
+    fn state_mut(&mut self) -> Option<&mut dyn crate::OptimizerState<T>> {
+        Some(self)
+    }
 }
 
 #[cfg(all(test, feature = "alloc"))]
@@ -348,5 +368,87 @@ mod tests {
         let mut two = Two([5.0; 2], [1.0; 2], [5.0], [1.0]);
         assert_eq!(adam.step(&mut two), Err(Error::OptimizerState { tensor: None, expected: 1, found: 2 }));
         assert_eq!((two.0, two.2), ([5.0; 2], [5.0]));
+    }
+}
+
+#[cfg(feature = "alloc")]
+mod state {
+    //! Adam's state in safetensors: `adam.exp_avg.{parameter}` and
+    //! `adam.exp_avg_sq.{parameter}` after the first step, `adam.step`.
+
+    use alloc::vec::Vec;
+
+    use super::{Adam, AdamConfig, StaticAdam};
+    use crate::optim::state::{self, Buffer, ParameterInfo, Value};
+    use crate::safetensors::{SafeTensors, Writer};
+    use crate::{OptimizerState, Result, Scalar};
+
+    const KIND: &str = "adam";
+    const BUFFERS: &[&str] = &["exp_avg", "exp_avg_sq"];
+
+    impl AdamConfig {
+        fn state_metadata(&self, steps: u64) -> [(&'static str, Value); 7] {
+            [
+                ("lr", Value::Float(self.lr)),
+                ("beta1", Value::Float(self.beta1)),
+                ("beta2", Value::Float(self.beta2)),
+                ("eps", Value::Float(self.eps)),
+                ("weight_decay", Value::Float(self.weight_decay)),
+                ("decoupled_weight_decay", Value::Flag(self.decoupled_weight_decay)),
+                ("step", Value::Count(steps)),
+            ]
+        }
+    }
+
+    impl<T: Scalar> OptimizerState<T> for Adam<T> {
+        fn write_state(&self, params: &ParameterInfo, writer: &mut Writer) -> Result<()> {
+            let mut buffers: Vec<Buffer<'_, T>> = Vec::new();
+            if self.steps > 0 {
+                buffers.push((BUFFERS[0], state::heap_tensors(&self.first_moment, params)?));
+                buffers.push((BUFFERS[1], state::heap_tensors(&self.second_moment, params)?));
+            }
+            state::write(writer, KIND, &self.config.state_metadata(self.steps), params, &buffers)
+        }
+
+        fn read_state(&mut self, params: &ParameterInfo, file: &SafeTensors<'_>) -> Result<()> {
+            let restored = state::read_metadata(file, KIND, &self.config.state_metadata(self.steps))?;
+            let buffers = state::read_buffers::<T>(file, KIND, params, BUFFERS, Some(restored.step > 0))?;
+            let (first, second) = match buffers {
+                Some(mut moments) => (moments.remove(0), moments.remove(0)),
+                None => (Vec::new(), Vec::new()),
+            };
+            self.config.lr = restored.lr;
+            self.steps = restored.step;
+            self.first_moment = first;
+            self.second_moment = second;
+            Ok(())
+        }
+    }
+
+    impl<T: Scalar, const N: usize> OptimizerState<T> for StaticAdam<T, N> {
+        fn write_state(&self, params: &ParameterInfo, writer: &mut Writer) -> Result<()> {
+            state::check_array_size(N, params)?;
+            let mut buffers: Vec<Buffer<'_, T>> = Vec::new();
+            if self.steps > 0 {
+                buffers.push((BUFFERS[0], state::array_tensors(&self.first_moment, params)?));
+                buffers.push((BUFFERS[1], state::array_tensors(&self.second_moment, params)?));
+            }
+            state::write(writer, KIND, &self.config.state_metadata(self.steps), params, &buffers)
+        }
+
+        fn read_state(&mut self, params: &ParameterInfo, file: &SafeTensors<'_>) -> Result<()> {
+            state::check_array_size(N, params)?;
+            let restored = state::read_metadata(file, KIND, &self.config.state_metadata(self.steps))?;
+            let buffers = state::read_buffers::<T>(file, KIND, params, BUFFERS, Some(restored.step > 0))?;
+            self.config.lr = restored.lr;
+            self.steps = restored.step;
+            self.first_moment.fill(T::zero());
+            self.second_moment.fill(T::zero());
+            if let Some(mut moments) = buffers {
+                state::fill_array(&mut self.first_moment, moments.remove(0));
+                state::fill_array(&mut self.second_moment, moments.remove(0));
+            }
+            Ok(())
+        }
     }
 }

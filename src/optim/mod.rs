@@ -9,6 +9,10 @@
 //! ([`Moments`]): the heap optimizers keep them in `Vec`s made on the first
 //! step; [`StaticSgd`] and [`StaticAdam`] keep them in arrays of the
 //! network's parameter count, for training without a heap.
+//!
+//! Every optimizer saves and restores its state through [`OptimizerState`]
+//! (`state.rs`, with `alloc`): safetensors tensors named after the parameters
+//! ([`ParameterInfo`]), so that training resumes bit for bit.
 
 mod adam;
 #[cfg(feature = "alloc")]

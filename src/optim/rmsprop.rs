@@ -149,6 +149,16 @@ impl<T: Scalar> Optimizer<T> for RmsProp<T> {
     fn set_lr(&mut self, lr: f64) {
         self.config.lr = lr;
     }
+
+    #[cfg(feature = "alloc")]
+    fn state(&self) -> Option<&dyn crate::OptimizerState<T>> {
+        Some(self)
+    }
+
+    #[cfg(feature = "alloc")]
+    fn state_mut(&mut self) -> Option<&mut dyn crate::OptimizerState<T>> {
+        Some(self)
+    }
 }
 
 #[cfg(test)]
@@ -207,6 +217,85 @@ mod tests {
             for i in 0..3 {
                 assert!((q.x[i] - expected[i]).abs() < 1e-12, "{config:?}: {:?} vs {expected:?}", q.x);
             }
+        }
+    }
+}
+
+mod state {
+    //! RMSprop's state in safetensors: `rmsprop.square_avg.{parameter}`,
+    //! with momentum `rmsprop.momentum_buffer.{parameter}`, centered
+    //! `rmsprop.grad_avg.{parameter}`, after the first step.
+
+    use alloc::vec::Vec;
+
+    use super::{RmsProp, RmsPropConfig};
+    use crate::optim::state::{self, Buffer, ParameterInfo, Value};
+    use crate::safetensors::{SafeTensors, Writer};
+    use crate::{OptimizerState, Result, Scalar};
+
+    const KIND: &str = "rmsprop";
+    const SQUARE_AVG: &str = "square_avg";
+    const MOMENTUM_BUFFER: &str = "momentum_buffer";
+    const GRAD_AVG: &str = "grad_avg";
+
+    impl RmsPropConfig {
+        fn state_metadata(&self) -> [(&'static str, Value); 6] {
+            [
+                ("lr", Value::Float(self.lr)),
+                ("alpha", Value::Float(self.alpha)),
+                ("eps", Value::Float(self.eps)),
+                ("weight_decay", Value::Float(self.weight_decay)),
+                ("momentum", Value::Float(self.momentum)),
+                ("centered", Value::Flag(self.centered)),
+            ]
+        }
+
+        /// The buffers RMSprop keeps with this configuration, in torch's order.
+        fn buffers(&self) -> Vec<&'static str> {
+            let mut buffers = alloc::vec![SQUARE_AVG];
+            if self.momentum > 0.0 {
+                buffers.push(MOMENTUM_BUFFER);
+            }
+            if self.centered {
+                buffers.push(GRAD_AVG);
+            }
+            buffers
+        }
+    }
+
+    impl<T: Scalar> OptimizerState<T> for RmsProp<T> {
+        fn write_state(&self, params: &ParameterInfo, writer: &mut Writer) -> Result<()> {
+            let mut buffers: Vec<Buffer<'_, T>> = Vec::new();
+            if !self.square_avg.is_empty() {
+                for name in self.config.buffers() {
+                    let tensors = match name {
+                        SQUARE_AVG => &self.square_avg,
+                        MOMENTUM_BUFFER => &self.momentum_buffer,
+                        _ => &self.grad_avg,
+                    };
+                    buffers.push((name, state::heap_tensors(tensors, params)?));
+                }
+            }
+            state::write(writer, KIND, &self.config.state_metadata(), params, &buffers)
+        }
+
+        fn read_state(&mut self, params: &ParameterInfo, file: &SafeTensors<'_>) -> Result<()> {
+            let restored = state::read_metadata(file, KIND, &self.config.state_metadata())?;
+            let names = self.config.buffers();
+            let buffers = state::read_buffers::<T>(file, KIND, params, &names, None)?;
+            let (mut square_avg, mut momentum_buffer, mut grad_avg) = (Vec::new(), Vec::new(), Vec::new());
+            for (name, tensors) in names.iter().zip(buffers.unwrap_or_default()) {
+                match *name {
+                    SQUARE_AVG => square_avg = tensors,
+                    MOMENTUM_BUFFER => momentum_buffer = tensors,
+                    _ => grad_avg = tensors,
+                }
+            }
+            self.config.lr = restored.lr;
+            self.square_avg = square_avg;
+            self.momentum_buffer = momentum_buffer;
+            self.grad_avg = grad_avg;
+            Ok(())
         }
     }
 }

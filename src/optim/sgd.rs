@@ -106,6 +106,16 @@ impl<T: Scalar> Optimizer<T> for Sgd<T> {
     fn set_lr(&mut self, lr: f64) {
         self.config.lr = lr;
     }
+
+    #[cfg(feature = "alloc")]
+    fn state(&self) -> Option<&dyn crate::OptimizerState<T>> {
+        Some(self)
+    }
+
+    #[cfg(feature = "alloc")]
+    fn state_mut(&mut self) -> Option<&mut dyn crate::OptimizerState<T>> {
+        Some(self)
+    }
 }
 
 impl SgdConfig {
@@ -221,7 +231,9 @@ impl<T: Scalar, const N: usize> StaticSgd<T, N> {
 impl<T: Scalar, const N: usize> Optimizer<T> for StaticSgd<T, N> {
     fn step(&mut self, params: &mut dyn Parameters<T>) -> Result<()> {
         step(&self.config, params, &mut self.momentum_buffer, !self.started)?;
-        self.started = true;
+        // As `Sgd`, whose buffers exist only with momentum: without it there
+        // is no state to save or restore.
+        self.started |= self.config.momentum != 0.0;
         Ok(())
     }
 
@@ -231,5 +243,91 @@ impl<T: Scalar, const N: usize> Optimizer<T> for StaticSgd<T, N> {
 
     fn set_lr(&mut self, lr: f64) {
         self.config.lr = lr;
+    }
+
+    #[cfg(feature = "alloc")]
+    fn state(&self) -> Option<&dyn crate::OptimizerState<T>> {
+        Some(self)
+    }
+
+    #[cfg(feature = "alloc")]
+    fn state_mut(&mut self) -> Option<&mut dyn crate::OptimizerState<T>> {
+        Some(self)
+    }
+}
+
+#[cfg(feature = "alloc")]
+mod state {
+    //! SGD's state in safetensors: `sgd.momentum_buffer.{parameter}` (with
+    //! momentum, after the first step).
+
+    use alloc::vec::Vec;
+
+    use super::{Sgd, SgdConfig, StaticSgd};
+    use crate::optim::state::{self, Buffer, ParameterInfo, Value};
+    use crate::safetensors::{SafeTensors, Writer};
+    use crate::{OptimizerState, Result, Scalar};
+
+    const KIND: &str = "sgd";
+    const MOMENTUM_BUFFER: &str = "momentum_buffer";
+
+    impl SgdConfig {
+        fn state_metadata(&self) -> [(&'static str, Value); 5] {
+            [
+                ("lr", Value::Float(self.lr)),
+                ("momentum", Value::Float(self.momentum)),
+                ("dampening", Value::Float(self.dampening)),
+                ("nesterov", Value::Flag(self.nesterov)),
+                ("weight_decay", Value::Float(self.weight_decay)),
+            ]
+        }
+
+        /// The buffers SGD keeps with this configuration.
+        fn buffers(&self) -> &'static [&'static str] {
+            if self.momentum != 0.0 { &[MOMENTUM_BUFFER] } else { &[] }
+        }
+    }
+
+    impl<T: Scalar> OptimizerState<T> for Sgd<T> {
+        fn write_state(&self, params: &ParameterInfo, writer: &mut Writer) -> Result<()> {
+            let mut buffers: Vec<Buffer<'_, T>> = Vec::new();
+            if !self.momentum_buffers.is_empty() {
+                buffers.push((MOMENTUM_BUFFER, state::heap_tensors(&self.momentum_buffers, params)?));
+            }
+            state::write(writer, KIND, &self.config.state_metadata(), params, &buffers)
+        }
+
+        fn read_state(&mut self, params: &ParameterInfo, file: &SafeTensors<'_>) -> Result<()> {
+            let restored = state::read_metadata(file, KIND, &self.config.state_metadata())?;
+            let buffers = state::read_buffers::<T>(file, KIND, params, self.config.buffers(), None)?;
+            self.config.lr = restored.lr;
+            self.momentum_buffers = buffers.and_then(|mut b| b.pop()).unwrap_or_default();
+            Ok(())
+        }
+    }
+
+    impl<T: Scalar, const N: usize> OptimizerState<T> for StaticSgd<T, N> {
+        fn write_state(&self, params: &ParameterInfo, writer: &mut Writer) -> Result<()> {
+            state::check_array_size(N, params)?;
+            let mut buffers: Vec<Buffer<'_, T>> = Vec::new();
+            if self.started && self.config.momentum != 0.0 {
+                buffers.push((MOMENTUM_BUFFER, state::array_tensors(&self.momentum_buffer, params)?));
+            }
+            state::write(writer, KIND, &self.config.state_metadata(), params, &buffers)
+        }
+
+        fn read_state(&mut self, params: &ParameterInfo, file: &SafeTensors<'_>) -> Result<()> {
+            state::check_array_size(N, params)?;
+            let restored = state::read_metadata(file, KIND, &self.config.state_metadata())?;
+            let buffers = state::read_buffers::<T>(file, KIND, params, self.config.buffers(), None)?;
+            self.config.lr = restored.lr;
+            self.momentum_buffer.fill(T::zero());
+            self.started = false;
+            if let Some(tensors) = buffers.and_then(|mut b| b.pop()) {
+                state::fill_array(&mut self.momentum_buffer, tensors);
+                self.started = true;
+            }
+            Ok(())
+        }
     }
 }

@@ -85,6 +85,22 @@ impl Writer {
         Ok(self)
     }
 
+    /// Whether a tensor called `name` was already added.
+    ///
+    /// ```
+    /// use tinymlp::safetensors::Writer;
+    ///
+    /// let mut writer = Writer::new();
+    /// writer.add("w", &[1], &[1.0f32])?;
+    /// assert!(writer.contains("w") && !writer.contains("b"));
+    /// # Ok::<(), tinymlp::safetensors::FormatError>(())
+    /// ```
+    #[must_use]
+    pub fn contains(&self, name: &str) -> bool {
+        let tensors = &self.tensors;
+        self.by_name.binary_search_by(|&i| tensors.get(i).map_or("", |t| t.name.as_str()).cmp(name)).is_ok()
+    }
+
     /// Sets a `__metadata__` entry, replacing the value if `key` was already set (keys stay in
     /// the order they were first set).
     pub fn metadata(&mut self, key: &str, value: &str) -> &mut Self {
