@@ -5,11 +5,14 @@
 //! ```text
 //! cargo run --release --example classify                  # spirals, writes classify.svg
 //! cargo run --release --example classify -- --dataset moons --epochs 100
+//! cargo run --release --example classify -- --checkpoint run.ckpt --every 10   # save every 10 epochs
+//! cargo run --release --example classify -- --checkpoint run.ckpt --resume     # continue where it stopped
 //! cargo run --release --example classify -- --help
 //! ```
 
 use std::fmt::Write as _;
 use std::ops::ControlFlow;
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -20,6 +23,7 @@ classify: learn two interleaved spirals (or two moons) with softmax cross-entrop
 
 usage: classify [--dataset spirals|moons] [--points N] [--hidden 64,64] [--epochs N]
                 [--batch N] [--lr F] [--seed N] [--svg PATH]
+                [--checkpoint PATH [--every N] [--resume]]
 
   --dataset NAME   spirals (default) or moons
   --points N       points per class (default 300)
@@ -28,7 +32,12 @@ usage: classify [--dataset spirals|moons] [--points N] [--hidden 64,64] [--epoch
   --batch N        mini-batch size (default 32)
   --lr F           Adam's learning rate (default 0.01)
   --seed N         seed for the data, the weights and the shuffling (default 0)
-  --svg PATH       where to write the decision regions (default classify.svg)";
+  --svg PATH       where to write the decision regions (default classify.svg)
+  --checkpoint PATH  save network, Adam's state and the run's progress to PATH
+                   (atomically: a kill at any moment leaves the last whole checkpoint)
+  --every N        epochs between checkpoints (default 10; the last epoch is always saved)
+  --resume         continue from --checkpoint PATH if it exists, with the same other options:
+                   the result is bit for bit that of a run that never stopped";
 
 /// The command line.
 struct Options {
@@ -40,6 +49,9 @@ struct Options {
     lr: f64,
     seed: u64,
     svg: String,
+    checkpoint: Option<String>,
+    every: usize,
+    resume: bool,
 }
 
 fn main() -> ExitCode {
@@ -74,9 +86,16 @@ fn parse(args: &[String]) -> Result<Options, String> {
         lr: 0.01,
         seed: 0,
         svg: "classify.svg".into(),
+        checkpoint: None,
+        every: 10,
+        resume: false,
     };
     let mut iter = args.iter();
     while let Some(flag) = iter.next() {
+        if flag == "--resume" {
+            options.resume = true;
+            continue;
+        }
         let value = iter.next().ok_or_else(|| format!("{flag} needs a value"))?;
         let number = |what: &str| value.parse::<usize>().map_err(|_| format!("{flag} {value:?}: expected {what}"));
         match flag.as_str() {
@@ -103,8 +122,13 @@ fn parse(args: &[String]) -> Result<Options, String> {
                     .ok_or_else(|| format!("--hidden {value:?}: expected widths 1..=4096 separated by commas"))?;
             }
             "--svg" => options.svg.clone_from(value),
+            "--checkpoint" => options.checkpoint = Some(value.clone()),
+            "--every" => options.every = number("a whole number")?.max(1),
             other => return Err(format!("unknown argument {other:?}")),
         }
+    }
+    if options.resume && options.checkpoint.is_none() {
+        return Err("--resume needs --checkpoint PATH".into());
     }
     Ok(options)
 }
@@ -160,28 +184,37 @@ fn run(options: &Options) -> Result<(), String> {
         options.lr,
         options.batch
     );
+    let mut fit = Fit::new(options.epochs, options.batch).seed(options.seed);
+    let checkpoint = options.checkpoint.as_ref().map(Path::new);
+    if let Some(path) = checkpoint {
+        fit = fit.checkpoint(path, options.every);
+        if options.resume && path.exists() {
+            let progress = net.read_checkpoint(path, &mut adam).map_err(|e| format!("{}: {e}", path.display()))?;
+            // Every checkpoint Fit saves carries its progress.
+            let progress = progress.ok_or_else(|| format!("{}: no training progress in it", path.display()))?;
+            println!("resuming from {} after epoch {}", path.display(), progress.epochs_done());
+            fit = fit.resume(progress);
+        }
+    }
     let start = Instant::now();
-    let history = Fit::new(options.epochs, options.batch).seed(options.seed).run(
-        &mut net,
-        &mut adam,
-        &CrossEntropyIndex,
-        &x,
-        &classes,
-        |report, net| {
-            let acc = net.try_predict(&x).map_or(0.0, |logits| accuracy(&logits, &classes));
-            if report.epoch % 20 == 0 || acc == 1.0 {
-                println!("epoch {:4}  loss {:.4e}  accuracy {:6.2}%", report.epoch, report.train_loss, 100.0 * acc);
-            }
-            if acc == 1.0 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
-        },
-    );
+    let history = fit.run(&mut net, &mut adam, &CrossEntropyIndex, &x, &classes, |report, net| {
+        let acc = net.try_predict(&x).map_or(0.0, |logits| accuracy(&logits, &classes));
+        if report.epoch % 20 == 0 || acc == 1.0 {
+            println!("epoch {:4}  loss {:.4e}  accuracy {:6.2}%", report.epoch, report.train_loss, 100.0 * acc);
+        }
+        if acc == 1.0 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    });
     let history = history.map_err(|e| e.to_string())?;
+    if let Some(path) = checkpoint {
+        println!("checkpoint: {} ({} bytes)", path.display(), std::fs::metadata(path).map_or(0, |m| m.len()));
+    }
     let elapsed = start.elapsed();
     let logits = net.try_predict(&x).map_err(|e| e.to_string())?;
     let acc = accuracy(&logits, &classes);
     println!(
-        "\nfinal training accuracy {:.2}% after {} epochs in {:.2} s ({:.1} ms/epoch)",
+        "\nfinal training accuracy {:.2}% after {} epochs ({} in this run) in {:.2} s ({:.1} ms/epoch)",
         100.0 * acc,
+        history.last().map_or(0, |report| report.epoch + 1),
         history.len(),
         elapsed.as_secs_f64(),
         1e3 * elapsed.as_secs_f64() / history.len().max(1) as f64

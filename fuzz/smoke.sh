@@ -16,12 +16,13 @@ seconds="${FUZZ_SECONDS:-30}"
 declare -A max_len=(
     [safetensors_read]=65536
     [network_load]=65536
+    [checkpoint_load]=65536
     [gemm_differential]=4096
     [activation_loss_differential]=4096
 )
 targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
-    targets=(safetensors_read network_load gemm_differential activation_loss_differential)
+    targets=(safetensors_read network_load checkpoint_load gemm_differential activation_loss_differential)
 fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then

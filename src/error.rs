@@ -259,6 +259,10 @@ pub enum Error {
     /// gives the [`FormatError`](crate::safetensors::FormatError).
     #[cfg(feature = "alloc")]
     Safetensors(crate::safetensors::FormatError),
+    /// A checkpoint was refused or could not be written: see
+    /// [`CheckpointError`](crate::CheckpointError).
+    #[cfg(feature = "alloc")]
+    Checkpoint(crate::CheckpointError),
     // Optimizer state read from a file (`OptimizerState::read_state`): one
     // variant per way the state can fail to fit, each naming the tensor or
     // metadata key. Names are kept whole (`rmsprop.momentum_buffer.layers.0.weight`
@@ -595,6 +599,8 @@ impl fmt::Display for Error {
             }
             #[cfg(feature = "alloc")]
             Error::Safetensors(e) => write!(f, "safetensors: {e}"),
+            #[cfg(feature = "alloc")]
+            Error::Checkpoint(e) => write!(f, "{e}"),
             #[cfg(feature = "alloc")]
             Error::WrongOptimizer { expected, found } => {
                 write!(f, "the file holds {found:?} optimizer state, not {expected:?}")

@@ -39,7 +39,7 @@
 //! | `kernels/` | [`kernels`]: the products ([`kernels::gemm`]), their dispatch over SIMD paths and threads, the element-wise loops |
 //! | `activation/` | [`Activation`], the built-ins ([`Sigmoid`], [`Tanh`], [`Relu`], ...) and [`Act`], all generated from one table |
 //! | `layer/` | the dense layer: its one implementation of the math, [`Dense`] (run-time widths), [`Linear`] (widths in the type), [`StaticLinear`] (arrays, no heap), and how layers chain ([`Layers`], [`Predict`]) |
-//! | `mlp/` | [`Mlp`] and [`DynMlp`]: forward, backward, `zero_grad`, step; safetensors I/O (files that describe their network, loaded with no other argument), Rust-source export, [`Fit`] (`alloc`) |
+//! | `mlp/` | [`Mlp`] and [`DynMlp`]: forward, backward, `zero_grad`, step; safetensors I/O (files that describe their network, loaded with no other argument), Rust-source export, [`Fit`], checkpoints that resume bit for bit (`alloc`) |
 //! | `loss/` | [`Loss`]: [`HalfMse`] (0.5·MSE), [`Mse`], [`L1`], [`Huber`], [`Bce`], [`BceWithLogits`], [`CrossEntropy`], [`CrossEntropyIndex`] |
 //! | `optim/` | [`Optimizer`]: [`Sgd`], [`Adam`] (and AdamW), [`RmsProp`] (`alloc`); [`StaticSgd`], [`StaticAdam`] (state in arrays, no heap); [`Schedule`]s; [`OptimizerState`]: state to and from safetensors, for exact resume (`alloc`) |
 //! | `init.rs`, `rng.rs` | [`Init`] and [`Rng`]: seeded initialisation with PyTorch's distributions |
@@ -120,9 +120,12 @@ pub use layer::{Dense, Layers, Linear};
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub use matrix::Matrix;
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub use mlp::write_atomically;
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
-pub use mlp::{DynMlp, EpochReport, Fit, Mlp, TensorNames};
+pub use mlp::{CheckpointError, DynMlp, EpochReport, Fit, Mlp, Progress, TensorNames};
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub use optim::{Adam, OptimizerState, ParameterInfo, RmsProp, RmsPropConfig, Sgd};

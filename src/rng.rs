@@ -39,6 +39,18 @@ impl Rng {
         Self { state }
     }
 
+    /// The generator's whole state, for checkpoints.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn state(&self) -> [u64; 4] {
+        self.state
+    }
+
+    /// A generator at a position read from a checkpoint ([`Rng::state`]).
+    #[cfg(feature = "alloc")]
+    pub(crate) fn from_state(state: [u64; 4]) -> Self {
+        Self { state }
+    }
+
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         let s = &mut self.state;

@@ -10,6 +10,7 @@ use alloc::vec::Vec;
 use core::ops::ControlFlow;
 use core::time::Duration;
 
+use super::checkpoint::{CheckpointError, Progress};
 use crate::{Error, Layers, Loss, Matrix, Mlp, Optimizer, Result, Rng, Scalar, Schedule};
 
 /// How to train: epochs, batch size, shuffling, validation data. [`Fit::run`]
@@ -47,6 +48,9 @@ pub struct Fit<'v, T: Scalar> {
     seed: u64,
     validation: Option<(&'v Matrix<T>, &'v Matrix<T>)>,
     schedule: Option<&'v dyn Schedule>,
+    resume: Option<Progress>,
+    #[cfg(feature = "std")]
+    checkpoint: Option<(&'v std::path::Path, usize)>,
 }
 
 impl<T: Scalar> core::fmt::Debug for Fit<'_, T> {
@@ -58,7 +62,8 @@ impl<T: Scalar> core::fmt::Debug for Fit<'_, T> {
             .field("seed", &self.seed)
             .field("validation", &self.validation.map(|(x, y)| (x.shape(), y.shape())))
             .field("schedule", &self.schedule.map(|_| "dyn Schedule"))
-            .finish()
+            .field("resume", &self.resume)
+            .finish_non_exhaustive()
     }
 }
 
@@ -101,6 +106,9 @@ pub struct EpochReport<T> {
     /// Time since [`Fit::run`] started; `None` without the `std` feature (or on
     /// `wasm32-unknown-unknown`, which has no clock).
     pub elapsed: Option<Duration>,
+    /// Where the run stands after this epoch: with the network and the
+    /// optimizer, all [`Fit::resume`] needs (what [`Fit::checkpoint`] saves).
+    pub progress: Progress,
 }
 
 /// History capacity reserved up front, so that pushing a report allocates
@@ -112,7 +120,17 @@ impl<'v, T: Scalar> Fit<'v, T> {
     /// with seed 0 and without validation data. A `batch_size` above the number
     /// of rows means one batch of all of them.
     pub fn new(epochs: usize, batch_size: usize) -> Self {
-        Self { epochs, batch_size, shuffle: true, seed: 0, validation: None, schedule: None }
+        Self {
+            epochs,
+            batch_size,
+            shuffle: true,
+            seed: 0,
+            validation: None,
+            schedule: None,
+            resume: None,
+            #[cfg(feature = "std")]
+            checkpoint: None,
+        }
     }
 
     /// Seeds the shuffling (default 0); the same seed gives the same order on
@@ -157,6 +175,59 @@ impl<'v, T: Scalar> Fit<'v, T> {
         Self { schedule: Some(schedule), ..self }
     }
 
+    /// Continues a run from `progress` (read from a checkpoint by
+    /// [`Mlp::load_checkpoint`] or [`Mlp::read_checkpoint`] together with the
+    /// network and the optimizer): [`run`](Fit::run) starts at epoch
+    /// `progress.epochs_done()`, with the shuffling generator where the
+    /// checkpointed run left it and the schedule's base rate it had, so the run
+    /// continues exactly as if it had never stopped. The other settings
+    /// (epochs, batch size, seed, data, schedule) must be those of the first run.
+    ///
+    /// ```
+    /// use core::ops::ControlFlow;
+    /// use tinymlp::{Act, Adam, DynMlp, Fit, HalfMse, Init, Matrix, Rng};
+    ///
+    /// let x = Matrix::from_fn(32, 1, |i, _| i as f64 / 31.0);
+    /// let y = Matrix::from_fn(32, 1, |i, _| (i as f64 / 31.0).powi(2));
+    /// let make = || DynMlp::<f64>::from_widths(&[1, 8, 1], Act::Tanh, Act::Identity, Init::TorchDefault, &mut Rng::new(5));
+    /// let fit = Fit::new(6, 8).seed(1);
+    ///
+    /// // Six epochs in one go.
+    /// let (mut net, mut adam) = (make()?, Adam::with_lr(0.01)?);
+    /// fit.run(&mut net, &mut adam, &HalfMse, &x, &y, |_, _| ControlFlow::Continue(()))?;
+    ///
+    /// // Four epochs, a checkpoint, and the last two from it in fresh objects.
+    /// let (mut first, mut first_adam) = (make()?, Adam::with_lr(0.01)?);
+    /// let mut checkpoint = None;
+    /// fit.run(&mut first, &mut first_adam, &HalfMse, &x, &y, |report, _| {
+    ///     checkpoint = Some(report.progress);
+    ///     if report.epoch == 3 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    /// })?;
+    /// let bytes = first.checkpoint_to_bytes(&first_adam, checkpoint.as_ref())?;
+    /// let (mut resumed, mut resumed_adam) = (make()?, Adam::with_lr(0.01)?);
+    /// let progress = resumed.load_checkpoint(&mut resumed_adam, &bytes)?.unwrap();
+    /// let rest = fit.resume(progress).run(&mut resumed, &mut resumed_adam, &HalfMse, &x, &y, |_, _| ControlFlow::Continue(()))?;
+    /// assert_eq!(rest.iter().map(|r| r.epoch).collect::<Vec<_>>(), [4, 5]);
+    /// assert_eq!(resumed.parameters_to_vec(), net.parameters_to_vec());
+    /// # Ok::<(), tinymlp::Error>(())
+    /// ```
+    pub fn resume(self, progress: Progress) -> Self {
+        Self { resume: Some(progress), ..self }
+    }
+
+    /// Saves a checkpoint (network, optimizer state, [`Progress`]) to `path`
+    /// after every `every` epochs and after the last epoch (also when
+    /// `on_epoch` stops the run), each save atomic
+    /// ([`Mlp::save_checkpoint`]), after `on_epoch` has seen the epoch. A run
+    /// killed at any moment resumes from the last checkpoint with
+    /// [`Mlp::read_checkpoint`] and [`Fit::resume`] to the same weights, bit for
+    /// bit, as a run that was never interrupted. `every = 0` is treated as 1.
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+    pub fn checkpoint(self, path: &'v std::path::Path, every: usize) -> Self {
+        Self { checkpoint: Some((path, every.max(1))), ..self }
+    }
+
     /// Trains `net` on inputs `x` and targets `y` (one sample per row), calling
     /// `on_epoch` with each epoch's report and the network; it returns
     /// [`ControlFlow::Break`] to stop early. Returns the reports of the
@@ -179,6 +250,11 @@ impl<'v, T: Scalar> Fit<'v, T> {
     /// of the loss's [`validate`](Loss::validate) (such as a class index out of
     /// range) or of the optimizer's step. The loss's errors on the validation
     /// set come after the epoch's steps.
+    ///
+    /// With [`resume`](Fit::resume): [`Error::Checkpoint`] if the progress is
+    /// beyond `epochs`. With [`checkpoint`](Fit::checkpoint): any error of
+    /// [`Mlp::save_checkpoint`] (the run stops there; the previous checkpoint
+    /// is intact).
     pub fn run<L, O, F, C>(
         &self,
         net: &mut Mlp<T, L>,
@@ -202,10 +278,18 @@ impl<'v, T: Scalar> Fit<'v, T> {
         let mut batch_x = Matrix::zeros(batch_size, x.cols());
         let mut batch_y = Matrix::zeros(batch_size, y.cols());
         let mut history = Vec::with_capacity(self.epochs.min(RESERVED_EPOCHS));
-        let mut rng = Rng::new(self.seed);
+        let (start, mut rng, base_lr) = match self.resume {
+            Some(progress) if progress.epoch > self.epochs => {
+                return Err(Error::Checkpoint(CheckpointError::ResumeBeyondEnd {
+                    epochs_done: progress.epoch,
+                    epochs: self.epochs,
+                }));
+            }
+            Some(progress) => (progress.epoch, Rng::from_state(progress.rng), progress.base_lr()),
+            None => (0, Rng::new(self.seed), optimizer.lr()),
+        };
         let clock = Clock::start();
-        let base_lr = optimizer.lr();
-        for epoch in 0..self.epochs {
+        for epoch in start..self.epochs {
             if let Some(schedule) = self.schedule {
                 optimizer.set_lr(schedule.lr(base_lr, epoch));
             }
@@ -231,9 +315,17 @@ impl<'v, T: Scalar> Fit<'v, T> {
                 None => None,
             };
             let train_loss = T::from_f64(weighted_sum / rows as f64);
-            let report = EpochReport { epoch, lr, train_loss, validation_loss, elapsed: clock.elapsed() };
+            let progress = Progress::new(epoch + 1, base_lr, self.seed, &rng);
+            let report = EpochReport { epoch, lr, train_loss, validation_loss, elapsed: clock.elapsed(), progress };
             history.push(report);
-            if on_epoch(&report, net).is_break() {
+            let stop = on_epoch(&report, net).is_break();
+            #[cfg(feature = "std")]
+            if let Some((path, every)) = self.checkpoint
+                && (stop || (epoch + 1) % every == 0 || epoch + 1 == self.epochs)
+            {
+                net.save_checkpoint(path, &*optimizer, Some(&progress))?;
+            }
+            if stop {
                 break;
             }
         }

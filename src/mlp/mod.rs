@@ -11,7 +11,9 @@
 //! parameter vectors and checks), `dyn_mlp.rs` ([`DynMlp`]'s constructors),
 //! `state_dict.rs` (safetensors in and out), `describe.rs` (the description
 //! of the network those files carry, and loading from it), `rust_source.rs` (export as a
-//! `static` of [`StaticLinear`](crate::StaticLinear)s), `fit.rs` ([`Fit`]).
+//! `static` of [`StaticLinear`](crate::StaticLinear)s), `fit.rs` ([`Fit`]),
+//! `checkpoint.rs` (network + optimizer state + [`Fit`] progress in one file,
+//! saved atomically, for exact resume).
 //!
 //! ```
 //! use tinymlp::{Act, Adam, DynMlp, HalfMse, Init, Matrix, Optimizer, Rng};
@@ -31,12 +33,16 @@
 //! # Ok::<(), tinymlp::Error>(())
 //! ```
 
+mod checkpoint;
 mod describe;
 mod dyn_mlp;
 mod fit;
 mod rust_source;
 mod state_dict;
 
+#[cfg(feature = "std")]
+pub use checkpoint::write_atomically;
+pub use checkpoint::{CheckpointError, Progress};
 pub use fit::{EpochReport, Fit};
 pub use state_dict::TensorNames;
 

@@ -129,6 +129,16 @@ impl<T: Scalar> Optimizer<T> for Adam<T> {
     fn set_lr(&mut self, lr: f64) {
         self.config.lr = lr;
     }
+
+    #[cfg(feature = "alloc")]
+    fn state(&self) -> Option<&dyn crate::OptimizerState<T>> {
+        Some(self)
+    }
+
+    #[cfg(feature = "alloc")]
+    fn state_mut(&mut self) -> Option<&mut dyn crate::OptimizerState<T>> {
+        Some(self)
+    }
 }
 
 impl AdamConfig {
@@ -264,6 +274,16 @@ impl<T: Scalar, const N: usize> Optimizer<T> for StaticAdam<T, N> {
 
     fn set_lr(&mut self, lr: f64) {
         self.config.lr = lr;
+    }
+
+    #[cfg(feature = "alloc")]
+    fn state(&self) -> Option<&dyn crate::OptimizerState<T>> {
+        Some(self)
+    }
+
+    #[cfg(feature = "alloc")]
+    fn state_mut(&mut self) -> Option<&mut dyn crate::OptimizerState<T>> {
+        Some(self)
     }
 }
 

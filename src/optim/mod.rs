@@ -95,6 +95,21 @@ pub trait Optimizer<T: Scalar> {
     /// Changes the learning rate (for [`Schedule`]s); the state is kept. A NaN,
     /// infinite or negative rate is refused by the next [`step`](Optimizer::step).
     fn set_lr(&mut self, lr: f64);
+
+    /// This optimizer's state, for checkpoints ([`Mlp::checkpoint_to_bytes`](crate::Mlp::checkpoint_to_bytes));
+    /// every optimizer of this crate returns `Some(self)`. The default is
+    /// `None`: an optimizer that cannot save its state, which checkpoints refuse.
+    #[cfg(feature = "alloc")]
+    fn state(&self) -> Option<&dyn OptimizerState<T>> {
+        None
+    }
+
+    /// This optimizer's state, for restoring it from a checkpoint; `None` as
+    /// [`state`](Optimizer::state).
+    #[cfg(feature = "alloc")]
+    fn state_mut(&mut self) -> Option<&mut dyn OptimizerState<T>> {
+        None
+    }
 }
 
 /// An optimizer's per-tensor state (moments, momentum): one buffer per

@@ -149,6 +149,16 @@ impl<T: Scalar> Optimizer<T> for RmsProp<T> {
     fn set_lr(&mut self, lr: f64) {
         self.config.lr = lr;
     }
+
+    #[cfg(feature = "alloc")]
+    fn state(&self) -> Option<&dyn crate::OptimizerState<T>> {
+        Some(self)
+    }
+
+    #[cfg(feature = "alloc")]
+    fn state_mut(&mut self) -> Option<&mut dyn crate::OptimizerState<T>> {
+        Some(self)
+    }
 }
 
 #[cfg(test)]
