@@ -28,7 +28,8 @@ fn main() {
             println!("out {name} {i:02} {:08x} {:08x}", x.to_bits(), infer(x).to_bits());
         }
     }
-    if let Err(message) = train::host::run() {
+    let training = if std::env::args().any(|arg| arg == "seeds") { train::host::seeds } else { train::host::run };
+    if let Err(message) = training() {
         eprintln!("tinymlp-firmware (host): {message}");
         std::process::exit(1);
     }

@@ -75,7 +75,15 @@ impl Training {
     /// # Errors
     /// If Adam refuses [`LEARNING_RATE`].
     pub fn new() -> Result<Self, Error> {
-        let mut rng = Rng::new(SEED);
+        Self::with_seed(SEED)
+    }
+
+    /// As [`Training::new`], with the initial parameters drawn from `seed`.
+    ///
+    /// # Errors
+    /// As [`Training::new`].
+    pub fn with_seed(seed: u64) -> Result<Self, Error> {
+        let mut rng = Rng::new(seed);
         let layers = (layer(Tanh, &mut rng), layer(Tanh, &mut rng), layer(Identity, &mut rng));
         let x = core::array::from_fn(|i| [input(i)]);
         let y = core::array::from_fn(|i| {
@@ -201,6 +209,25 @@ pub mod host {
             return Err(format!("the final loss misses the target {TARGET_LOSS:e}"));
         }
         heap_equals_static(trained)
+    }
+
+    /// The final loss after [`STEPS`] and after 1.5 × [`STEPS`] steps from
+    /// the seeds 0-7 (`cargo run --release --target HOST -- seeds`): how
+    /// typical the firmware's seed is.
+    pub fn seeds() -> Result<(), String> {
+        for seed in 0..8 {
+            let mut training = Training::with_seed(seed).map_err(|e| e.to_string())?;
+            let mut losses = [0.0; 2];
+            for (loss, steps) in losses.iter_mut().zip([STEPS, STEPS / 2]) {
+                for _ in 0..steps {
+                    train_step(&mut training).map_err(|e| e.to_string())?;
+                }
+                *loss = training.loss();
+            }
+            let [at_end, later] = losses;
+            println!("seed {seed}: 0.5*MSE {at_end:.2e} after {STEPS} steps, {later:.2e} after {}", STEPS * 3 / 2);
+        }
+        Ok(())
     }
 
     /// Trains an `Mlp` of `Linear`s (heap) with `Adam` from the same initial
