@@ -260,6 +260,9 @@ def train_row(elf, trace, output, train_output, label):
     text = open(output).read()
     stack = int(re.search(r"^train-stack (\d+)", text, re.M).group(1))
     train_bytes, adam_bytes, data_bytes = map(int, re.search(r"^train-bytes (\d+) (\d+) (\d+)", text, re.M).groups())
+    ram = re.search(r"^train-ram (\d+)", open(train_output).read(), re.M)
+    if not ram:
+        sys.exit("analyze.py: no `train-ram` line in the training run's output")
     final = re.search(r"^train final (\d+) ([0-9a-f]{8}) (met|missed) ([0-9a-f]{8})", open(train_output).read(), re.M)
     if not final:
         sys.exit("analyze.py: no `train final` line in the training run's output")
@@ -283,6 +286,7 @@ def train_row(elf, trace, output, train_output, label):
                 f"{code:,} ({len(executed)} functions)",
                 f"{stack:,}",
                 f"{train_bytes:,} + {adam_bytes:,} + {data_bytes:,} = {train_bytes + adam_bytes + data_bytes:,}",
+                f"{int(ram.group(1)):,}",
                 f"{loss:.3g} after {int(final.group(1)):,} steps ({final.group(3)} < {target:g})",
                 f"yes ({len(fmt)} symbols, {sum(size for _, size in fmt):,} B)" if fmt else "no",
             ]

@@ -141,9 +141,10 @@ if [ -z "${BUILD_ONLY:-}" ]; then
         echo "training firmware (--features train, src/train.rs): [1,8,8,1] tanh f32 learns sin^2(4 pi x) on 32 points, full batch, Adam, no allocator"
         echo "insns: executed per training step (zero_grad, forward, backward, Adam): step 1 / step 2, then steps 3-4, where Adam's beta^t"
         echo "takes libm pow's general path (software f64); code: bytes of the functions a step executes; stack: bytes one step uses"
-        echo "(painting); RAM: StaticMlp::TRAIN_BYTES + StaticAdam + data (one value on main's stack); QEMU s: the untraced training run"
+        echo "(painting); state: StaticMlp::TRAIN_BYTES + StaticAdam + data (one value on the stack); RAM: stack of the whole training"
+        echo "run, state included (painting; the firmware has no .data or .bss); QEMU s: the untraced training run"
         {
-            printf 'build\t.text B\tinsns step 1 / 2\tinsns per step\tcode B\tstack B\tRAM B\tfinal 0.5*MSE\tcore::fmt linked\tQEMU s\n'
+            printf 'build\t.text B\tinsns step 1 / 2\tinsns per step\tcode B\tstack B\tstate B\tRAM B\tfinal 0.5*MSE\tcore::fmt linked\tQEMU s\n'
             printf '%s\n' "${train_rows[@]}"
         } | python3 analyze.py table
         if [ "$failed" = 0 ]; then

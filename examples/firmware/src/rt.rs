@@ -188,8 +188,9 @@ pub extern "C" fn fw_mark_end() {
     unsafe { asm!("nop", "nop", options(nomem, nostack, preserves_flags)) };
 }
 
-/// Bytes of stack painted below the caller's stack pointer.
-const PAINTED: usize = 8 * 1024;
+/// Bytes of stack painted below the caller's stack pointer (the training
+/// firmware measures its whole run, network included: more).
+const PAINTED: usize = if cfg!(feature = "train") { 32 * 1024 } else { 8 * 1024 };
 /// The paint: a word no float or address here is likely to equal.
 const PAINT: u32 = 0xA5C3_5A3C;
 

@@ -40,7 +40,8 @@ fn last_argument_is(word: &[u8]) -> bool {
 /// [`MEASURED_STEPS`] steps each between the markers; then the stack of one
 /// more step, and the training state's bytes.
 fn measure(line: &mut Line) -> ! {
-    let Ok(mut training) = Training::new() else { fail(line, "train: Training::new failed") };
+    let Ok(adam) = train::adam() else { fail(line, "train: Adam refused its configuration") };
+    let mut training = Training::new(adam);
     fw_mark_begin();
     fw_mark_end();
     for _ in 0..MEASURED_STEPS {
@@ -67,22 +68,42 @@ fn measure(line: &mut Line) -> ! {
 }
 
 /// Trains for `STEPS` steps and prints the `train` lines (as the host build
-/// does); exits 1 if training fails or misses `TARGET_LOSS`.
+/// does), then `train-ram BYTES`: the stack the whole training used, the
+/// `Training` value included (the firmware has no `.data` or `.bss`, so this
+/// is all the RAM it needs besides `fw_main`'s few bytes). Exits 1 if
+/// training fails or misses `TARGET_LOSS`.
 fn train_to_the_end(line: &mut Line) -> ! {
-    let mut met = false;
-    let trained = train::train(|report| match report {
+    let (mut met, mut trained) = (false, false);
+    // The trained state is dropped inside the measured call, so that it is
+    // counted wherever the compiler puts it.
+    let bytes = stack_used(|| trained = train_and_report(line, &mut met));
+    if !trained {
+        fail(line, "train: training failed");
+    }
+    line.text("train-ram ").decimal(bytes, 1);
+    if bytes >= PAINTED {
+        line.text(" (all of the painted region: more than measured)");
+    }
+    line.print();
+    exit(met);
+}
+
+/// [`Training::new`] and [`train::train`], printing its reports; whether
+/// both succeeded.
+#[inline(never)]
+fn train_and_report(line: &mut Line, met: &mut bool) -> bool {
+    let Ok(adam) = train::adam() else { return false };
+    let mut training = Training::new(adam);
+    train::train(&mut training, |report| match report {
         Report::Loss { step, loss } => line.text("train loss ").decimal(step, 4).text(" ").hex(loss.to_bits()).print(),
         Report::Final { loss, met: ok } => {
-            met = ok;
+            *met = ok;
             line.text("train final ").decimal(STEPS, 4).text(" ").hex(loss.to_bits());
             line.text(if ok { " met " } else { " missed " }).hex(TARGET_LOSS.to_bits()).print();
         }
         Report::Parameters(hash) => line.text("train parameters ").hex(hash).print(),
-    });
-    if trained.is_err() {
-        fail(line, "train: training failed");
-    }
-    exit(met);
+    })
+    .is_ok()
 }
 
 /// Prints `message` and exits 1.
