@@ -10,6 +10,10 @@
   analyze.py path ELF FUNCTION            prints the functions reachable from
                                           FUNCTION by direct calls and branches,
                                           largest first, with their sizes
+  analyze.py train-row ELF TRACE OUTPUT TRAIN_OUTPUT LABEL
+                                          prints one row of the training table
+  analyze.py train-profile ELF TRACE      prints the instructions of one
+                                          (steady) training step per function
 
 Instructions: QEMU ran with `-singlestep -d exec,nochain`, so every "Trace"
 line is one executed instruction. The firmware calls fw_mark_begin and
@@ -22,16 +26,26 @@ call of the inference function, its body and its return).
 Code bytes: the sizes (from the symbol table) of the functions reachable from
 the inference function through direct calls and branches (llvm-objdump).
 
+Training (the training firmware, `--features train`: src/rt/training.rs and
+src/train.rs): its traced run (argument `measure`) calls the same markers,
+first around nothing, then around each of TRAIN_STEPS training steps; a
+step's count is computed as above. Its code is the sum of the sizes of the
+functions the trace shows executing inside a step (indirect calls included,
+which `path` cannot follow). Its untraced run (no argument, TRAIN_OUTPUT)
+trains to the end and prints the final loss.
+
 Only the standard library; the LLVM tools come from `rustup component add
 llvm-tools` (LLVM_BIN, or found through `rustc --print sysroot`).
 """
 
 import os
 import re
+import struct
 import subprocess
 import sys
 
 POINTS = 16
+TRAIN_STEPS = 4  # MEASURED_STEPS in src/rt/training.rs
 
 
 def llvm(tool, *args):
@@ -105,7 +119,7 @@ def profile(elf, trace):
                 hot[pc] = hot.get(pc, 0) + 1
     for name in wanted.values():
         counts = per_function[name]
-        print(f"{name}: {sum(counts.values()):,} instructions (markers included)")
+        print(f"{name}: {sum(counts.values()):,} instructions")
         for function, count in sorted(counts.items(), key=lambda item: -item[1]):
             print(f"  {count:7,}  {demangle(function)}")
         hottest = sorted(per_address[name].items(), key=lambda item: -item[1])[:16]
@@ -208,6 +222,87 @@ def row(elf, trace, output, label):
     )
 
 
+def train_regions(elf, trace):
+    """For each region between the training markers: (instructions, markers'
+    own cost included; {function name: instructions})."""
+    table = symbols(elf)
+    begin, end = table["fw_mark_begin"][0], table["fw_mark_end"][0]
+    regions, current = [], None
+    line_fields = re.compile(r"\[[0-9a-f]+/([0-9a-f]+)/[0-9a-f]+/[0-9a-f]+\] ?(\S*)")
+    with open(trace, errors="replace") as lines:
+        for line in lines:
+            if not line.startswith("Trace "):
+                continue
+            match = line_fields.search(line)
+            pc = int(match.group(1), 16)
+            if pc == begin:
+                current = {}
+            if current is not None:
+                current[match.group(2)] = current.get(match.group(2), 0) + 1
+            if pc == end and current is not None:
+                regions.append((sum(current.values()) - 1, current))
+                current = None
+    if len(regions) != 1 + TRAIN_STEPS:
+        sys.exit(f"analyze.py: {len(regions)} training regions in the trace, expected {1 + TRAIN_STEPS}")
+    return regions
+
+
+def train_row(elf, trace, output, train_output, label):
+    regions = train_regions(elf, trace)
+    empty = regions[0][0]
+    steps = [count - empty for count, _ in regions[1:]]
+    executed = set()
+    for _, functions in regions[1:]:
+        executed.update(functions)
+    executed -= {"fw_mark_begin", "fw_mark_end"}
+    table = symbols(elf)
+    code = sum(table.get(name, (0, 0))[1] for name in executed)
+    text = open(output).read()
+    stack = int(re.search(r"^train-stack (\d+)", text, re.M).group(1))
+    train_bytes, adam_bytes, data_bytes = map(int, re.search(r"^train-bytes (\d+) (\d+) (\d+)", text, re.M).groups())
+    ram = re.search(r"^train-ram (\d+)", open(train_output).read(), re.M)
+    if not ram:
+        sys.exit("analyze.py: no `train-ram` line in the training run's output")
+    final = re.search(r"^train final (\d+) ([0-9a-f]{8}) (met|missed) ([0-9a-f]{8})", open(train_output).read(), re.M)
+    if not final:
+        sys.exit("analyze.py: no `train final` line in the training run's output")
+    loss, target = (struct.unpack(">f", bytes.fromhex(bits))[0] for bits in (final.group(2), final.group(4)))
+    # Steps 1 and 2 take libm pow's short paths for Adam's beta^t (t = 1, 2);
+    # from step 3 on it runs the general one, in software f64.
+    later = steps[2:]
+    fmt = [(name, size) for name, (_, size) in table.items() if re.search(r"core3fmt|core\.\.fmt", name)]
+    text_bytes = 0
+    for line in llvm("llvm-size", "-A", elf).splitlines():
+        parts = line.split()
+        if parts and parts[0] == ".text":
+            text_bytes = int(parts[1])
+    print(
+        "\t".join(
+            [
+                label,
+                f"{text_bytes:,}",
+                f"{steps[0]:,} / {steps[1]:,}",
+                f"{sum(later) / len(later):,.0f} ({min(later):,}-{max(later):,})" if min(later) != max(later) else f"{later[0]:,}",
+                f"{code:,} ({len(executed)} functions)",
+                f"{stack:,}",
+                f"{train_bytes:,} + {adam_bytes:,} + {data_bytes:,} = {train_bytes + adam_bytes + data_bytes:,}",
+                f"{int(ram.group(1)):,}",
+                f"{loss:.3g} after {int(final.group(1)):,} steps ({final.group(3)} < {target:g})",
+                f"yes ({len(fmt)} symbols, {sum(size for _, size in fmt):,} B)" if fmt else "no",
+            ]
+        )
+    )
+
+
+def train_profile(elf, trace):
+    """One steady training step (the third) per function."""
+    regions = train_regions(elf, trace)
+    count, functions = regions[3]
+    print(f"training step 3: {count - regions[0][0]:,} instructions")
+    for function, n in sorted(functions.items(), key=lambda item: -item[1]):
+        print(f"  {n:7,}  {demangle(function)}")
+
+
 def path(elf, root_part):
     found = reachable(elf, root_part)
     for size, name in found:
@@ -231,5 +326,9 @@ if __name__ == "__main__":
         profile(*sys.argv[2:])
     elif len(sys.argv) == 4 and sys.argv[1] == "path":
         path(*sys.argv[2:])
+    elif len(sys.argv) == 7 and sys.argv[1] == "train-row":
+        train_row(*sys.argv[2:])
+    elif len(sys.argv) == 4 and sys.argv[1] == "train-profile":
+        train_profile(*sys.argv[2:])
     else:
         sys.exit(__doc__)

@@ -6,9 +6,15 @@
 //! `core::fmt` is linked says something about tinymlp, not about this harness.
 
 use core::arch::{asm, global_asm};
+#[cfg(not(feature = "train"))]
 use core::hint::black_box;
 
+#[cfg(not(feature = "train"))]
 use crate::net::{Infer, POINTS, infer_plain, infer_tinymlp, point};
+
+// The training firmware (`--features train`): its own `fw_main`.
+#[cfg(feature = "train")]
+mod training;
 
 // Reset: turn the FPU on (CPACR CP10 and CP11 full access, bits 20-23) before
 // any Rust code runs, since Rust code for thumbv7em-none-eabihf may use the FPU
@@ -88,11 +94,14 @@ fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
 }
 
 /// Semihosting call `op` with argument `arg` (`bkpt 0xab`; QEMU runs with
-/// `-semihosting`).
-fn semihosting(op: u32, arg: usize) {
+/// `-semihosting`); returns the host's result.
+fn semihosting(op: u32, arg: usize) -> u32 {
+    let result: u32;
     // SAFETY: the semihosting ABI: r0 the operation, r1 its argument (an address
-    // or a value), r0 the result; the host reads memory only through r1.
-    unsafe { asm!("bkpt 0xab", inout("r0") op => _, in("r1") arg, options(nostack, preserves_flags)) };
+    // or a value), r0 the result; the host reads and writes memory only through
+    // r1 (SYS_GET_CMDLINE writes the buffer that the block r1 points to names).
+    unsafe { asm!("bkpt 0xab", inout("r0") op => result, in("r1") arg, options(nostack, preserves_flags)) };
+    result
 }
 
 /// Writes a NUL-terminated string to the host's console (SYS_WRITE0).
@@ -179,16 +188,25 @@ pub extern "C" fn fw_mark_end() {
     unsafe { asm!("nop", "nop", options(nomem, nostack, preserves_flags)) };
 }
 
-/// Bytes of stack painted below the caller's stack pointer.
-const PAINTED: usize = 8 * 1024;
+/// Bytes of stack painted below the caller's stack pointer (the training
+/// firmware measures its whole run, network included: more).
+const PAINTED: usize = if cfg!(feature = "train") { 32 * 1024 } else { 8 * 1024 };
 /// The paint: a word no float or address here is likely to equal.
 const PAINT: u32 = 0xA5C3_5A3C;
 
-/// Stack bytes that `infer(x)` uses, its call included: paints `PAINTED` bytes
-/// below the stack pointer, calls it, and finds the deepest word that changed.
+/// Stack bytes that `infer(x)` uses, its call included (see [`stack_used`]).
+#[cfg(not(feature = "train"))]
+fn stack_bytes(infer: Infer, x: f32) -> usize {
+    stack_used(|| {
+        black_box(black_box(infer)(black_box(x)));
+    })
+}
+
+/// Stack bytes that `run` uses, its calls included: paints `PAINTED` bytes
+/// below the stack pointer, runs it, and finds the deepest word that changed.
 /// Painting and scanning are assembly loops that use no stack themselves.
 #[inline(never)]
-fn stack_bytes(infer: Infer, x: f32) -> usize {
+fn stack_used(run: impl FnOnce()) -> usize {
     let sp: usize;
     // SAFETY: reads the stack pointer.
     unsafe { asm!("mov {}, sp", out(reg) sp, options(nomem, nostack, preserves_flags)) };
@@ -207,7 +225,7 @@ fn stack_bytes(infer: Infer, x: f32) -> usize {
             options(nostack),
         );
     }
-    black_box(black_box(infer)(black_box(x)));
+    run();
     let deepest: usize;
     // SAFETY: reads the region painted above.
     unsafe {
@@ -231,6 +249,7 @@ fn stack_bytes(infer: Infer, x: f32) -> usize {
 }
 
 /// One measured inference: between the markers, nothing but the call.
+#[cfg(not(feature = "train"))]
 #[inline(always)]
 fn measured(infer: Infer, x: f32) -> f32 {
     let x = black_box(x);
@@ -243,6 +262,7 @@ fn measured(infer: Infer, x: f32) -> f32 {
 /// The firmware. The order of the marked regions is what `measure.sh`
 /// expects: one empty region (the markers' own cost), then tinymlp on each
 /// input, then the plain loops on each input.
+#[cfg(not(feature = "train"))]
 #[unsafe(no_mangle)]
 extern "C" fn fw_main() -> ! {
     fw_mark_begin();
