@@ -144,3 +144,63 @@ fn dots<T: Scalar, const R: usize>(a: &[T], rows: &[T]) -> [T; R] {
     }
     sums
 }
+
+/// Defines `$name(row, …, x)`: the dot products of `x` with each row (see
+/// [`dot_rows_4`]), with one named local per row for each sum, so that they
+/// stay in registers at every optimisation level (arrays of sums indexed in a
+/// loop stay on the stack at opt-level "s").
+macro_rules! dot_rows {
+    ($(#[$doc:meta])* $name:ident: $(($row:ident, $sum:ident, $total:ident)),+) => {
+        $(#[$doc])*
+        #[cfg(any(not(target_arch = "x86_64"), test))]
+        #[inline(always)]
+        pub(crate) fn $name<T: Scalar, const N: usize>($($row: &[T; N],)+ x: &[T; N]) -> [T; [$(stringify!($row)),+].len()] {
+            // Arrays, not slices: every index below is in bounds at compile
+            // time, so no bounds check (and no formatting panic) is left.
+            let (x_chunks, x_tail) = x.as_chunks::<8>();
+            $(let $row = $row.as_chunks::<8>();)+
+            $(let mut $total = T::zero();)+
+            if !x_chunks.is_empty() {
+                for lane in 0..8 {
+                    let x_l = x_chunks[0][lane];
+                    $(let mut $sum = x_l * $row.0[0][lane];)+
+                    for p in 1..x_chunks.len() {
+                        let x_pl = x_chunks[p][lane];
+                        $($sum = $sum + x_pl * $row.0[p][lane];)+
+                    }
+                    $($total = $total + $sum;)+
+                }
+            }
+            for (i, &x_i) in x_tail.iter().enumerate() {
+                $($total = $total + x_i * $row.1[i];)+
+            }
+            [$($total),+]
+        }
+    };
+}
+
+dot_rows! {
+    /// The dot products of `x` with four rows, each rounded exactly as a row
+    /// of [`dots`] (and so as `A·Bᵀ` on [`Path::Simple`](super::Path::Simple)
+    /// written into a zeroed C): eight partial sums, lane `l` adding the
+    /// products of the elements `l`, `l + 8`, `l + 16`, … in that order, then
+    /// the partial sums in lane order, then the tail.
+    ///
+    /// Written for instruction count and code size on targets without wide
+    /// vectors (the fused one-sample path of a static layer off x86_64): the
+    /// lanes are summed one after another, so that only one lane's sums and
+    /// the running totals live in registers, and each element of `x` is loaded
+    /// once for four rows. The order of the roundings is that of [`dots`]; the
+    /// only difference, lanes starting from their first product instead of
+    /// `0 + product`, can only change the sign of a zero partial sum, and
+    /// adding a partial sum to a total that is not `-0` gives the same bits
+    /// for `+0` and `-0` (a total starts from `0 + lane 0`, which is never
+    /// `-0`, and a sum is `-0` only if both terms are). So no result is ever
+    /// `-0` either. The tests check the bits against [`dots`].
+    dot_rows_4: (row_0, sum_0, total_0), (row_1, sum_1, total_1), (row_2, sum_2, total_2), (row_3, sum_3, total_3)
+}
+
+dot_rows! {
+    /// [`dot_rows_4`] for one row.
+    dot_rows_1: (row_0, sum_0, total_0)
+}

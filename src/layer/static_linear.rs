@@ -77,9 +77,6 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation<T>> StaticLinea
     /// The layer's output for one sample.
     #[must_use]
     pub fn forward(&self, x: &[T; IN]) -> [T; OUT] {
-        let mut pre = [T::zero(); OUT];
-        let mut out = [T::zero(); OUT];
-        super::math::dense_forward(IN, self.weight.as_flattened(), &self.bias, &self.activation, x, &mut pre, &mut out);
-        out
+        super::math::dense_predict(&self.weight, &self.bias, &self.activation, x)
     }
 }
