@@ -87,12 +87,16 @@ fn dense_predict_fused<T: Scalar, A: Activation<T>, const IN: usize, const OUT: 
     x: &[T; IN],
 ) -> [T; OUT] {
     // Four rows at a time: each element of `x` is loaded once for four
-    // products, then the rows left over one by one.
+    // products. Without a full chunk of eight inputs there is little to share,
+    // and one row at a time leaves the optimiser more registers.
     const ROWS: usize = 4;
     let mut out = [T::zero(); OUT];
-    let (row_blocks, rows_left) = weight.as_chunks::<ROWS>();
-    let (out_blocks, out_left) = out.as_chunks_mut::<ROWS>();
-    let (bias_blocks, bias_left) = bias.as_chunks::<ROWS>();
+    let blocks = if IN >= 8 { OUT / ROWS } else { 0 };
+    let (row_blocks, rows_left) = weight.split_at(blocks * ROWS);
+    let (out_blocks, out_left) = out.split_at_mut(blocks * ROWS);
+    let (bias_blocks, bias_left) = bias.split_at(blocks * ROWS);
+    let (row_blocks, out_blocks, bias_blocks) =
+        (row_blocks.as_chunks::<ROWS>().0, out_blocks.as_chunks_mut::<ROWS>().0, bias_blocks.as_chunks::<ROWS>().0);
     for ((block, out_block), bias_block) in row_blocks.iter().zip(out_blocks).zip(bias_blocks) {
         let dots = kernels::dot_rows_4(&block[0], &block[1], &block[2], &block[3], x);
         for ((y, d), &b) in out_block.iter_mut().zip(dots).zip(bias_block) {
