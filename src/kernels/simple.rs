@@ -204,3 +204,64 @@ dot_rows! {
     /// [`dot_rows_4`] for one row.
     dot_rows_1: (row_0, sum_0, total_0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Rng;
+
+    /// Values that exercise the rounding: random magnitudes over several
+    /// binades, and exact zeros of both signs (a lane or a whole dot product of
+    /// `-0` products is where starting a lane from its first product could
+    /// show).
+    fn value<T: Scalar>(rng: &mut Rng) -> T {
+        match rng.next_u64() % 8 {
+            0 => T::from_f64(-0.0),
+            1 => T::zero(),
+            _ => T::from_f64(rng.uniform(-1.0, 1.0) * rng.uniform(0.5, 1000.0)),
+        }
+    }
+
+    fn filled<T: Scalar, const N: usize>(rng: &mut Rng) -> [T; N] {
+        core::array::from_fn(|_| value(rng))
+    }
+
+    /// `dot_rows_4` and `dot_rows_1` give the bits of `dots` (the `A·Bᵀ` loops
+    /// on x86_64) for every width around the chunk of eight and for inputs of
+    /// all-zero products of either sign.
+    fn check_width<T: Scalar, const N: usize>(seed: u64) {
+        let mut rng = Rng::new(seed);
+        for case in 0..64 {
+            let mut x: [T; N] = filled(&mut rng);
+            let mut rows: [[T; N]; 4] = core::array::from_fn(|_| filled(&mut rng));
+            if case % 8 == 0 {
+                // Every product -0 (in one row +0 and -0 mixed).
+                x = [T::from_f64(-0.0); N];
+                rows[0] = [T::one(); N];
+                rows[1] = [T::zero(); N];
+            }
+            let expected = dots::<T, 4>(&x, rows.as_flattened());
+            let found = dot_rows_4(&rows[0], &rows[1], &rows[2], &rows[3], &x);
+            let bits = |v: [T; 4]| v.map(|t| t.as_f64().to_bits());
+            assert_eq!(bits(found), bits(expected), "width {N}, case {case}");
+            for (r, row) in rows.iter().enumerate() {
+                let [one] = dot_rows_1(row, &x);
+                assert_eq!(one.as_f64().to_bits(), expected[r].as_f64().to_bits(), "width {N}, case {case}, row {r}");
+            }
+            // No result is -0 (what lets the fused layer skip `0 + dot`).
+            assert!(found.iter().all(|d| !(*d == T::zero() && d.is_sign_negative())));
+        }
+    }
+
+    macro_rules! check_widths {
+        ($($n:literal)+) => {$(
+            check_width::<f32, $n>($n);
+            check_width::<f64, $n>($n + 1000);
+        )+};
+    }
+
+    #[test]
+    fn dot_rows_give_the_bits_of_the_simple_loops() {
+        check_widths!(1 2 3 7 8 9 15 16 17 24 31 32 33 40 64 65);
+    }
+}

@@ -181,3 +181,54 @@ pub(crate) fn dense_backward<T: Scalar, A: Activation<T> + ?Sized>(
         kernels::gemm(Form::AB, batch, inputs, outputs, delta, weight, input_grad, false);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Act, Identity, Relu, Rng, Sigmoid, Tanh};
+
+    fn value<T: Scalar>(rng: &mut Rng) -> T {
+        match rng.next_u64() % 10 {
+            0 => T::from_f64(-0.0),
+            1 => T::zero(),
+            _ => T::from_f64(rng.uniform(-2.0, 2.0)),
+        }
+    }
+
+    /// The fused one-sample path (off x86_64) gives the bits of the batched
+    /// one (x86_64, and what a batch runs everywhere), for layers narrower and
+    /// wider than the chunks of eight inputs and the blocks of four rows, and
+    /// for biases of `-0` on all-`-0` products.
+    fn check<T: Scalar, A: Activation<T>, const IN: usize, const OUT: usize>(activation: &A, seed: u64) {
+        let mut rng = Rng::new(seed);
+        for case in 0..32 {
+            let weight: [[T; IN]; OUT] = core::array::from_fn(|_| core::array::from_fn(|_| value(&mut rng)));
+            let mut bias: [T; OUT] = core::array::from_fn(|_| value(&mut rng));
+            let mut x: [T; IN] = core::array::from_fn(|_| value(&mut rng));
+            if case % 4 == 0 {
+                x = [T::from_f64(-0.0); IN];
+                bias = [T::from_f64(-0.0); OUT];
+            }
+            let fused = dense_predict_fused(&weight, &bias, activation, &x);
+            let batched = dense_predict_batched(&weight, &bias, activation, &x);
+            let bits = |v: [T; OUT]| v.map(|t| t.as_f64().to_bits());
+            assert_eq!(bits(fused), bits(batched), "{IN}->{OUT}, case {case}");
+        }
+    }
+
+    macro_rules! check_shapes {
+        ($($in:literal -> $out:literal),+) => {$(
+            check::<f32, _, $in, $out>(&Tanh, $in * 100 + $out);
+            check::<f64, _, $in, $out>(&Tanh, $in * 100 + $out);
+            check::<f32, _, $in, $out>(&Identity, 1);
+            check::<f32, _, $in, $out>(&Sigmoid, 2);
+            check::<f64, _, $in, $out>(&Relu, 3);
+            check::<f32, _, $in, $out>(&Act::Tanh, 4);
+        )+};
+    }
+
+    #[test]
+    fn fused_one_sample_layer_gives_the_bits_of_the_batched_one() {
+        check_shapes!(1 -> 32, 32 -> 32, 32 -> 1, 3 -> 5, 8 -> 4, 9 -> 7, 16 -> 3, 17 -> 13, 40 -> 9, 64 -> 8);
+    }
+}
