@@ -88,17 +88,24 @@ fn dense_predict_fused<T: Scalar, A: Activation<T>, const IN: usize, const OUT: 
     activation: &A,
     x: &[T; IN],
 ) -> [T; OUT] {
+    if IN < 8 {
+        // No full chunk of eight inputs: little to share between rows, so one
+        // row at a time (more registers left to the optimiser), and the
+        // output built in place rather than zeroed first.
+        return core::array::from_fn(|o| {
+            let [d] = kernels::dot_rows_1(&weight[o], x);
+            activation.value(d + bias[o])
+        });
+    }
     // Four rows at a time: each element of `x` is loaded once for four
-    // products. Without a full chunk of eight inputs there is little to share,
-    // and one row at a time leaves the optimiser more registers.
+    // products; then the rows left over one by one.
     const ROWS: usize = 4;
     let mut out = [T::zero(); OUT];
-    let blocks = if IN >= 8 { OUT / ROWS } else { 0 };
-    let (row_blocks, rows_left) = weight.split_at(blocks * ROWS);
-    let (out_blocks, out_left) = out.split_at_mut(blocks * ROWS);
-    let (bias_blocks, bias_left) = bias.split_at(blocks * ROWS);
-    let (row_blocks, out_blocks, bias_blocks) =
-        (row_blocks.as_chunks::<ROWS>().0, out_blocks.as_chunks_mut::<ROWS>().0, bias_blocks.as_chunks::<ROWS>().0);
+    let (row_blocks, rows_left) = weight.as_chunks::<ROWS>();
+    let (out_blocks, out_left) = out.as_chunks_mut::<ROWS>();
+    let (bias_blocks, bias_left) = bias.as_chunks::<ROWS>();
+    // `enumerate` and indexing, not `zip`: at opt-level "s" without LTO the
+    // zipped iterators were left as calls, and the output was copied.
     for (b, block) in row_blocks.iter().enumerate() {
         let dots = kernels::dot_rows_4(&block[0], &block[1], &block[2], &block[3], x);
         for (r, d) in dots.into_iter().enumerate() {
