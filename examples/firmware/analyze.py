@@ -7,6 +7,9 @@
                                           instructions executed in each function
                                           and at the hottest addresses
   analyze.py table                        aligns tab-separated rows from stdin
+  analyze.py check                        reads the rows from stdin and fails
+                                          (exit 1, naming each miss) unless
+                                          every build meets the targets below
   analyze.py path ELF FUNCTION            prints the functions reachable from
                                           FUNCTION by direct calls and branches,
                                           largest first, with their sizes
@@ -34,6 +37,19 @@ functions the trace shows executing inside a step (indirect calls included,
 which `path` cannot follow). Its untraced run (no argument, TRAIN_OUTPUT)
 trains to the end and prints the final loss.
 
+Formatting: whether anything reachable from infer_tinymlp formats a message
+(core::fmt itself, or the panics that format their arguments: bounds checks,
+assert_eq!, slice index and length failures, unwrap/expect). A panic with a
+fixed message (core::panicking::panic, panic_fmt without arguments) does not
+count: with this firmware's panic handler it links no formatting code. The
+"core::fmt linked" column is the whole ELF, the firmware's own printing
+(src/rt.rs) included.
+
+Targets (`check`, issue #14): on every build tinymlp executes no more
+instructions per inference than the plain loops (means over the inputs),
+uses at most MAX_STACK bytes of stack, and reaches nothing that formats; at
+opt-level "s" with LTO its code is at most MAX_CODE_S bytes.
+
 Only the standard library; the LLVM tools come from `rustup component add
 llvm-tools` (LLVM_BIN, or found through `rustc --print sysroot`).
 """
@@ -46,6 +62,11 @@ import sys
 
 POINTS = 16
 TRAIN_STEPS = 4  # MEASURED_STEPS in src/rt/training.rs
+MAX_STACK = 512
+MAX_CODE_S = 3072
+SIZE_LTO_LABEL = 'opt "s", LTO'
+# Names (mangled) of the functions that format their message.
+FORMATTING = re.compile(r"3fmt|core\.\.fmt|panic_bounds_check|assert_failed|index_fail|len_fail|mismatch_fail|unwrap_failed|expect_failed|panic_display")
 
 
 def llvm(tool, *args):
@@ -198,6 +219,7 @@ def row(elf, trace, output, label):
     # The core::fmt module's symbols (mangled `core3fmt` or `core..fmt`); not
     # core::panicking::panic_fmt, which only passes the message through.
     fmt = [(name, size) for name, (_, size) in symbols(elf).items() if re.search(r"core3fmt|core\.\.fmt", name)]
+    formats = sorted(demangle(name) for _, name in reachable(elf, "infer_tinymlp") if FORMATTING.search(name))
     weights = sum(size for name, (_, size) in symbols(elf).items() if "SINE_NET" in name)
 
     def spread(values):
@@ -216,6 +238,7 @@ def row(elf, trace, output, label):
                 spread(plain),
                 f"{sum(tiny) / sum(plain):.2f}",
                 f"{int(stack['tinymlp']):,} / {int(stack['plain']):,}",
+                f"yes: {', '.join(formats)}" if formats else "no",
                 f"yes ({len(fmt)} symbols, {sum(size for _, size in fmt):,} B)" if fmt else "no",
             ]
         )
@@ -310,6 +333,41 @@ def path(elf, root_part):
     print(f"{sum(size for size, _ in found):7,}  total")
 
 
+def first_number(cell):
+    return float(re.match(r"[\d,.]+", cell).group().replace(",", ""))
+
+
+def check():
+    """Exit 1 naming every target a row misses (rows as `row` prints them,
+    the header first)."""
+    lines = [line.rstrip("\n").split("\t") for line in sys.stdin if line.strip()]
+    header, rows = lines[0], lines[1:]
+    column = {name: index for index, name in enumerate(header)}
+    misses = []
+    for cells in rows:
+        label = cells[0]
+        tiny, plain = first_number(cells[column["insns tinymlp"]]), first_number(cells[column["insns plain"]])
+        if tiny > plain:
+            misses.append(f"{label}: {tiny:,.0f} instructions per inference, plain loops {plain:,.0f}")
+        stack = first_number(cells[column["stack B tinymlp / plain"]])
+        if stack > MAX_STACK:
+            misses.append(f"{label}: {stack:,.0f} B of stack, more than {MAX_STACK}")
+        formats = cells[column["formatting reachable from tinymlp"]]
+        if formats != "no":
+            misses.append(f"{label}: the inference path formats ({formats})")
+        code = first_number(cells[column["code B tinymlp / plain"]])
+        if label == SIZE_LTO_LABEL and code > MAX_CODE_S:
+            misses.append(f"{label}: {code:,.0f} B of inference code, more than {MAX_CODE_S}")
+    if not rows:
+        misses.append("no rows to check")
+    for miss in misses:
+        print(f"analyze.py check: MISSED {miss}", file=sys.stderr)
+    if misses:
+        sys.exit(1)
+    print(f"targets met on {len(rows)} builds: instructions <= plain loops, stack <= {MAX_STACK} B, "
+          f"nothing that formats reachable, code <= {MAX_CODE_S} B at {SIZE_LTO_LABEL}")
+
+
 def table():
     rows = [line.rstrip("\n").split("\t") for line in sys.stdin if line.strip()]
     widths = [max(len(row[i]) for row in rows if i < len(row)) for i in range(max(map(len, rows)))]
@@ -322,6 +380,8 @@ if __name__ == "__main__":
         row(*sys.argv[2:])
     elif len(sys.argv) == 2 and sys.argv[1] == "table":
         table()
+    elif len(sys.argv) == 2 and sys.argv[1] == "check":
+        check()
     elif len(sys.argv) == 4 and sys.argv[1] == "profile":
         profile(*sys.argv[2:])
     elif len(sys.argv) == 4 and sys.argv[1] == "path":

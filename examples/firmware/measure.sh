@@ -12,6 +12,8 @@
 #   bash examples/firmware/measure.sh                  # the four builds below
 #   bash examples/firmware/measure.sh release speed    # some of them
 #   BUILD_ONLY=1 bash examples/firmware/measure.sh     # no QEMU: build and size only
+#   CHECK=1 bash examples/firmware/measure.sh          # also fail unless the targets
+#                                                      # are met (analyze.py check)
 #   PROFILE=1 bash examples/firmware/measure.sh release  # also: instructions per
 #                                                      # function, code per function
 #
@@ -128,13 +130,18 @@ if [ -z "${BUILD_ONLY:-}" ]; then
     echo
     echo "sine network [1,32,32,1] tanh f32, Cortex-M4F (QEMU mps2-an386), one inference; tinymlp / plain loops"
     echo "insns: executed per inference (QEMU exec trace; mean (min-max) over the $(grep -c '^out tinymlp' "$work/host.txt") inputs where they differ);"
-    echo "code: bytes of the functions reachable from the inference function; stack: bytes one inference uses (painting)"
+    echo "code: bytes of the functions reachable from the inference function; stack: bytes one inference uses (painting);"
+    echo "formatting: anything that formats reachable from infer_tinymlp; core::fmt linked: anywhere in the ELF (the firmware prints too)"
     {
-        printf 'build\t.text B\tcode B tinymlp / plain\tweights B\tinsns tinymlp\tinsns plain\ttinymlp/plain\tstack B tinymlp / plain\tcore::fmt linked\n'
+        printf 'build\t.text B\tcode B tinymlp / plain\tweights B\tinsns tinymlp\tinsns plain\ttinymlp/plain\tstack B tinymlp / plain\tformatting reachable from tinymlp\tcore::fmt linked\n'
         printf '%s\n' "${rows[@]}"
-    } | python3 analyze.py table
+    } > "$work/rows.tsv"
+    python3 analyze.py table < "$work/rows.tsv"
     if [ "$failed" = 0 ]; then
         echo "outputs: firmware = host, bit for bit ($(grep -c '^out ' "$work/host.txt") values, every build)"
+    fi
+    if [ -n "${CHECK:-}" ] && ! python3 analyze.py check < "$work/rows.tsv"; then
+        failed=1
     fi
     if [ "${#train_rows[@]}" -gt 0 ]; then
         echo

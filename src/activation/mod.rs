@@ -234,7 +234,9 @@ pub trait Activation<T: Scalar> {
         None
     }
 
-    /// `y[i] = value(x[i])` for every element.
+    /// `y[i] = value(x[i])` for every element. An override may be faster
+    /// but must give the same bits as `value`: a static network's one-sample
+    /// path off x86_64 calls `value` instead.
     ///
     /// # Panics
     /// Implementations may panic if the slices differ in length.

@@ -74,6 +74,9 @@ pub use elementwise::{add_column_sums, add_row_to_each};
 pub use threads::{MAX_THREADS, PARALLEL_MIN};
 
 pub(crate) use elementwise::{map, scale_by};
+// The fused one-sample path of a static layer, off x86_64 (and in the tests).
+#[cfg(any(not(target_arch = "x86_64"), test))]
+pub(crate) use simple::{dot_rows_1, dot_rows_4};
 // The activations' accuracy tests run the loops on every path.
 #[cfg(test)]
 pub(crate) use elementwise::{map_on, scale_by_on};

@@ -144,3 +144,124 @@ fn dots<T: Scalar, const R: usize>(a: &[T], rows: &[T]) -> [T; R] {
     }
     sums
 }
+
+/// Defines `$name(row, …, x)`: the dot products of `x` with each row (see
+/// [`dot_rows_4`]), with one named local per row for each sum, so that they
+/// stay in registers at every optimisation level (arrays of sums indexed in a
+/// loop stay on the stack at opt-level "s").
+macro_rules! dot_rows {
+    ($(#[$doc:meta])* $name:ident: $(($row:ident, $sum:ident, $total:ident)),+) => {
+        $(#[$doc])*
+        #[cfg(any(not(target_arch = "x86_64"), test))]
+        #[inline(always)]
+        pub(crate) fn $name<T: Scalar, const N: usize>($($row: &[T; N],)+ x: &[T; N]) -> [T; [$(stringify!($row)),+].len()] {
+            // Arrays, not slices: every index below is in bounds at compile
+            // time, so no bounds check (and no formatting panic) is left.
+            let (x_chunks, x_tail) = x.as_chunks::<8>();
+            $(let $row = $row.as_chunks::<8>();)+
+            $(let mut $total = T::zero();)+
+            if !x_chunks.is_empty() {
+                for lane in 0..8 {
+                    let x_l = x_chunks[0][lane];
+                    $(let mut $sum = x_l * $row.0[0][lane];)+
+                    for p in 1..x_chunks.len() {
+                        let x_pl = x_chunks[p][lane];
+                        $($sum = $sum + x_pl * $row.0[p][lane];)+
+                    }
+                    $($total = $total + $sum;)+
+                }
+            }
+            for (i, &x_i) in x_tail.iter().enumerate() {
+                $($total = $total + x_i * $row.1[i];)+
+            }
+            [$($total),+]
+        }
+    };
+}
+
+dot_rows! {
+    /// The dot products of `x` with four rows, each rounded exactly as a row
+    /// of [`dots`] (and so as `A·Bᵀ` on [`Path::Simple`](super::Path::Simple)
+    /// written into a zeroed C): eight partial sums, lane `l` adding the
+    /// products of the elements `l`, `l + 8`, `l + 16`, … in that order, then
+    /// the partial sums in lane order, then the tail.
+    ///
+    /// Written for instruction count and code size on targets without wide
+    /// vectors (the fused one-sample path of a static layer off x86_64): the
+    /// lanes are summed one after another, so that only one lane's sums and
+    /// the running totals live in registers, and each element of `x` is loaded
+    /// once for four rows. The order of the roundings is that of [`dots`]; the
+    /// only difference, lanes starting from their first product instead of
+    /// `0 + product`, can only change the sign of a zero partial sum, and
+    /// adding a partial sum to a total that is not `-0` gives the same bits
+    /// for `+0` and `-0` (a total starts from `0 + lane 0`, which is never
+    /// `-0`, and a sum is `-0` only if both terms are). So no result is ever
+    /// `-0` either. The tests check the bits against [`dots`].
+    dot_rows_4: (row_0, sum_0, total_0), (row_1, sum_1, total_1), (row_2, sum_2, total_2), (row_3, sum_3, total_3)
+}
+
+dot_rows! {
+    /// [`dot_rows_4`] for one row.
+    dot_rows_1: (row_0, sum_0, total_0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Rng;
+
+    /// Values that exercise the rounding: random magnitudes over several
+    /// binades, and exact zeros of both signs (a lane or a whole dot product of
+    /// `-0` products is where starting a lane from its first product could
+    /// show).
+    fn value<T: Scalar>(rng: &mut Rng) -> T {
+        match rng.next_u64() % 8 {
+            0 => T::from_f64(-0.0),
+            1 => T::zero(),
+            _ => T::from_f64(rng.uniform(-1.0, 1.0) * rng.uniform(0.5, 1000.0)),
+        }
+    }
+
+    fn filled<T: Scalar, const N: usize>(rng: &mut Rng) -> [T; N] {
+        core::array::from_fn(|_| value(rng))
+    }
+
+    /// `dot_rows_4` and `dot_rows_1` give the bits of `dots` (the `A·Bᵀ` loops
+    /// on x86_64) for every width around the chunk of eight and for inputs of
+    /// all-zero products of either sign.
+    fn check_width<T: Scalar, const N: usize>(seed: u64) {
+        let mut rng = Rng::new(seed);
+        for case in 0..64 {
+            let mut x: [T; N] = filled(&mut rng);
+            let mut rows: [[T; N]; 4] = core::array::from_fn(|_| filled(&mut rng));
+            if case % 8 == 0 {
+                // Every product -0 (in one row +0 and -0 mixed).
+                x = [T::from_f64(-0.0); N];
+                rows[0] = [T::one(); N];
+                rows[1] = [T::zero(); N];
+            }
+            let expected = dots::<T, 4>(&x, rows.as_flattened());
+            let found = dot_rows_4(&rows[0], &rows[1], &rows[2], &rows[3], &x);
+            let bits = |v: [T; 4]| v.map(|t| t.as_f64().to_bits());
+            assert_eq!(bits(found), bits(expected), "width {N}, case {case}");
+            for (r, row) in rows.iter().enumerate() {
+                let [one] = dot_rows_1(row, &x);
+                assert_eq!(one.as_f64().to_bits(), expected[r].as_f64().to_bits(), "width {N}, case {case}, row {r}");
+            }
+            // No result is -0 (what lets the fused layer skip `0 + dot`).
+            assert!(found.iter().all(|d| !(*d == T::zero() && d.is_sign_negative())));
+        }
+    }
+
+    macro_rules! check_widths {
+        ($($n:literal)+) => {$(
+            check_width::<f32, $n>($n);
+            check_width::<f64, $n>($n + 1000);
+        )+};
+    }
+
+    #[test]
+    fn dot_rows_give_the_bits_of_the_simple_loops() {
+        check_widths!(1 2 3 7 8 9 15 16 17 24 31 32 33 40 64 65);
+    }
+}
