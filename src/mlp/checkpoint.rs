@@ -210,15 +210,9 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
         optimizer: &O,
         progress: Option<&Progress>,
     ) -> Result<Vec<u8>> {
-        let model = self.to_safetensors();
-        let model = SafeTensors::parse(&model)?;
         let mut writer = Writer::new();
-        for tensor in model.tensors() {
-            writer.add::<T>(tensor.name(), tensor.shape(), &tensor.to_vec::<T>()?)?;
-        }
-        for (key, value) in model.metadata() {
-            writer.metadata(key, value);
-        }
+        self.write_tensors(&mut writer, super::TensorNames::Layers);
+        super::describe::write_description(self, &mut writer);
         let state = optimizer.state().ok_or(Error::Checkpoint(CheckpointError::NoOptimizerState))?;
         state.write_state(&self.parameter_info(), &mut writer)?;
         writer.metadata(KEY_FORMAT, FORMAT);
@@ -260,13 +254,8 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
         let file = SafeTensors::parse(bytes)?;
         let progress = check::<T>(&file)?;
         let state = optimizer.state_mut().ok_or(Error::Checkpoint(CheckpointError::NoOptimizerState))?;
-        // The network's tensors alone, as load_safetensors reads them.
-        let mut model = Writer::new();
-        for tensor in file.tensors().iter().filter(|t| is_network_tensor(t.name())) {
-            model.add::<T>(tensor.name(), tensor.shape(), &tensor.to_vec::<T>()?)?;
-        }
         let before = self.parameters_to_vec();
-        self.load_safetensors(&model.to_bytes())?;
+        self.load_file(&file, is_network_tensor)?;
         if let Err(error) = state.read_state(&self.parameter_info(), &file) {
             // Same shapes as a moment ago, so this cannot fail.
             let restored = self.set_parameters(&before);

@@ -68,6 +68,16 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     #[must_use]
     pub fn to_safetensors_with(&self, names: TensorNames, metadata: &[(&str, &str)]) -> Vec<u8> {
         let mut writer = Writer::new();
+        self.write_tensors(&mut writer, names);
+        super::describe::write_description(self, &mut writer);
+        for (key, value) in metadata.iter().filter(|(key, _)| !super::describe::is_reserved(key)) {
+            writer.metadata(key, value);
+        }
+        writer.to_bytes()
+    }
+
+    /// Adds every layer's weight and bias to `writer`, named by `names`.
+    pub(super) fn write_tensors(&self, writer: &mut Writer, names: TensorNames) {
         let mut position = 0;
         for (index, layer) in self.iter_layers().enumerate() {
             let (outputs, inputs) = (layer.outputs(), layer.inputs());
@@ -83,11 +93,6 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
                 .and_then(|w| w.add(&format!("{key}.bias"), &[outputs], layer.bias()));
             debug_assert!(added.is_ok(), "writing layer {index}: {added:?}");
         }
-        super::describe::write_description(self, &mut writer);
-        for (key, value) in metadata.iter().filter(|(key, _)| !super::describe::is_reserved(key)) {
-            writer.metadata(key, value);
-        }
-        writer.to_bytes()
     }
 
     /// Overwrites every layer's parameters from a safetensors file with
@@ -102,8 +107,13 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     /// [`Error::TensorShape`] naming the first tensor that does not fit. The
     /// network is unchanged on error.
     pub fn load_safetensors(&mut self, bytes: &[u8]) -> Result<()> {
-        let file = SafeTensors::parse(bytes)?;
-        let layers = dense_tensors(&file)?;
+        self.load_file(&SafeTensors::parse(bytes)?, |_| true)
+    }
+
+    /// [`Mlp::load_safetensors`] from a parsed file, reading only the tensors
+    /// whose names `keep` accepts (a checkpoint also holds optimizer state).
+    pub(super) fn load_file(&mut self, file: &SafeTensors<'_>, keep: impl Fn(&str) -> bool) -> Result<()> {
+        let layers = dense_tensors_where(file, keep)?;
         if layers.len() != self.depth() {
             return Err(Error::LayerCount { expected: self.depth(), found: layers.len() });
         }
@@ -162,9 +172,17 @@ pub(super) fn layer_count(file: &SafeTensors<'_>) -> Result<usize> {
 /// The `(weight, bias)` tensors of each dense layer, in order, with weights
 /// checked to be 2-D with no zero width.
 fn dense_tensors<'f, 'a>(file: &'f SafeTensors<'a>) -> Result<Vec<(&'f TensorView<'a>, &'f TensorView<'a>)>> {
+    dense_tensors_where(file, |_| true)
+}
+
+/// [`dense_tensors`] among the tensors whose names `keep` accepts.
+fn dense_tensors_where<'f, 'a>(
+    file: &'f SafeTensors<'a>,
+    keep: impl Fn(&str) -> bool,
+) -> Result<Vec<(&'f TensorView<'a>, &'f TensorView<'a>)>> {
     let mut by_index: BTreeMap<usize, [Option<&TensorView<'a>>; 2]> = BTreeMap::new();
     let mut prefix: Option<&str> = None;
-    for tensor in file.tensors() {
+    for tensor in file.tensors().iter().filter(|t| keep(t.name())) {
         let name = tensor.name();
         let (this_prefix, rest) = name.strip_prefix("layers.").map_or(("", name), |rest| ("layers.", rest));
         let parsed = rest.split_once('.').and_then(|(index, kind)| {
