@@ -16,9 +16,12 @@
 //!
 //! Then `--rounds` rounds: within a round every workload is timed on every
 //! crate, in an order that rotates from round to round. A measurement warms
-//! up, then takes samples of many calls and keeps the median time per call;
-//! samples during which the thread was off its CPU for more than 5% of the
-//! time (another process ran) are dropped when enough clean ones exist. The
+//! up, then takes samples of many calls and keeps the median time per call.
+//! The time is the timing thread's own CPU time (Linux's schedstat): on a
+//! machine shared with other processes it leaves out the time another
+//! process held the CPU, and on an idle one it equals the wall-clock time
+//! (printed per round beside it). It covers all the work because every crate
+//! runs on that one thread: the CPU time of any other thread is reported. The
 //! table shows each crate's median over the rounds and, in parentheses, the
 //! median over rounds of the ratio crate / tinymlp measured within the round.
 
@@ -323,6 +326,7 @@ fn main() {
     let (n_w, n_p) = (problems.len(), args.peers.len());
     // times[w][p][round] in microseconds
     let mut times = vec![vec![Vec::<f64>::new(); n_p]; n_w];
+    let mut wall = times.clone();
     let mut other_thread_cpu = vec![0.0f64; n_p];
     for round in 0..args.rounds {
         for w in 0..n_w {
@@ -331,7 +335,10 @@ fn main() {
                 let Ok(runner) = &mut slots[w][p] else { continue };
                 let cpu_before = sysinfo::cpu_seconds();
                 match guarded(|| measure::time(args.plan, || runner.step())) {
-                    Ok(seconds) => times[w][p].push(seconds * 1e6),
+                    Ok(timing) => {
+                        times[w][p].push(timing.cpu * 1e6);
+                        wall[w][p].push(timing.wall * 1e6);
+                    }
                     Err(e) => {
                         println!("- {} on {}: {e}; dropped", args.peers[p].key(), problems[w].spec.name);
                         slots[w][p] = Err(e);
@@ -347,7 +354,8 @@ fn main() {
     let load_after = sysinfo::load_average();
 
     println!(
-        "## Time per training step (inference: per sample), µs, median of {} rounds; (x) = crate / tinymlp",
+        "## Time per training step (inference: per sample), µs of the timing thread's CPU time, median of {} \
+         rounds; (x) = crate / tinymlp",
         args.rounds
     );
     println!();
@@ -387,14 +395,15 @@ fn main() {
     if !notes.is_empty() {
         println!();
     }
-    println!("Per round (µs):");
+    println!("Per round, µs of the timing thread's CPU time (and of wall-clock time):");
     println!();
     for (w, problem) in problems.iter().enumerate() {
         for (p, peer) in args.peers.iter().enumerate() {
             if times[w][p].is_empty() {
                 continue;
             }
-            let rounds: Vec<String> = times[w][p].iter().map(|&t| fmt_us(t)).collect();
+            let rounds: Vec<String> =
+                times[w][p].iter().zip(&wall[w][p]).map(|(&t, &c)| format!("{} ({})", fmt_us(t), fmt_us(c))).collect();
             println!("- {} {}: {}", problem.spec.name, peer.key(), rounds.join(", "));
         }
     }
@@ -447,8 +456,23 @@ mod sysinfo {
         let model = text
             .lines()
             .find_map(|l| l.strip_prefix("model name").map(|r| r.trim_start_matches([' ', '\t', ':']).to_owned()));
+        let field = |name: &str| {
+            text.lines()
+                .find(|l| l.split(':').next().is_some_and(|k| k.trim() == name))
+                .and_then(|l| l.split(':').nth(1))
+                .map_or("?".to_owned(), |v| v.trim().to_owned())
+        };
         let cores = text.lines().filter(|l| l.starts_with("processor")).count();
-        format!("{} ({cores} logical CPUs)", model.unwrap_or_else(|| "?".into()))
+        let flags = field("flags");
+        let simd: Vec<&str> =
+            ["avx2", "fma", "avx512f"].into_iter().filter(|f| flags.split_whitespace().any(|g| g == *f)).collect();
+        format!(
+            "{} (family {}, model {}), {cores} logical CPUs, {}",
+            model.unwrap_or_else(|| "?".into()),
+            field("cpu family"),
+            field("model"),
+            simd.join("+")
+        )
     }
 
     pub fn target_features() -> String {
@@ -463,7 +487,7 @@ mod sysinfo {
         .filter_map(|(name, on)| on.then_some(name))
         .collect();
         format!(
-            "{} (no -C target-cpu; the matrix products of all five crates pick AVX2/AVX-512 kernels at run time)",
+            "{} (no -C target-cpu; the matrix products of all five crates pick their SIMD kernels at run time)",
             on.join(",")
         )
     }

@@ -1,6 +1,5 @@
 //! Timing, with the scheme of tinymlp's `benches/train_step.rs`: warm up,
-//! then samples of many calls, the median time per call over the samples,
-//! dropping samples during which the thread was descheduled.
+//! then samples of many calls, the median time per call over the samples.
 
 use std::time::{Duration, Instant};
 
@@ -36,7 +35,8 @@ impl Plan {
     }
 }
 
-/// A sample is kept only if the thread ran for at least this share of it.
+/// For the wall-clock median, a sample is kept only if the thread ran for at
+/// least this share of it (when at least three such samples exist).
 const MIN_ON_CPU: f64 = 0.95;
 
 /// Nanoseconds this thread has run, from Linux's schedstat.
@@ -56,8 +56,20 @@ pub fn median(values: &[f64]) -> f64 {
     }
 }
 
-/// Median seconds per call of `call`.
-pub fn time(plan: Plan, mut call: impl FnMut()) -> f64 {
+/// Seconds per call of `call`: the median over samples of the thread's own
+/// CPU time (Linux's schedstat), and of the wall-clock time.
+///
+/// On a machine shared with other processes the wall-clock time also counts
+/// the time another process held the CPU; the thread's CPU time does not, and
+/// equals the wall-clock time when the thread runs alone. It measures the
+/// whole of the work only when no other thread helps, which `main` checks (it
+/// reports the CPU time of the other threads).
+pub struct Timing {
+    pub cpu: f64,
+    pub wall: f64,
+}
+
+pub fn time(plan: Plan, mut call: impl FnMut()) -> Timing {
     let start = Instant::now();
     let mut warm_calls = 0u32;
     while warm_calls < 3 || start.elapsed() < plan.warmup {
@@ -66,9 +78,9 @@ pub fn time(plan: Plan, mut call: impl FnMut()) -> f64 {
     }
     let per_call = start.elapsed().as_secs_f64() / f64::from(warm_calls);
     let calls = if per_call > 0.0 { (plan.sample.as_secs_f64() / per_call).ceil().max(1.0) as u64 } else { 1 };
-    // (seconds per call, share of the sample spent on a CPU)
-    let mut samples: Vec<(f64, f64)> = Vec::with_capacity(plan.max_samples);
-    let clean = |samples: &[(f64, f64)]| samples.iter().filter(|s| s.1 >= MIN_ON_CPU).count();
+    // (wall seconds per call, CPU seconds per call, share of the sample spent on a CPU)
+    let mut samples: Vec<(f64, f64, f64)> = Vec::with_capacity(plan.max_samples);
+    let clean = |samples: &[(f64, f64, f64)]| samples.iter().filter(|s| s.2 >= MIN_ON_CPU).count();
     let started = Instant::now();
     while samples.len() < plan.max_samples
         && (clean(&samples) < plan.min_samples || started.elapsed() < plan.budget)
@@ -80,16 +92,17 @@ pub fn time(plan: Plan, mut call: impl FnMut()) -> f64 {
             call();
         }
         let wall = t.elapsed();
-        let on_cpu = match (cpu_before, thread_on_cpu_ns()) {
-            (Some(a), Some(b)) if !wall.is_zero() => b.saturating_sub(a) as f64 / wall.as_nanos() as f64,
-            _ => 1.0,
+        let cpu = match (cpu_before, thread_on_cpu_ns()) {
+            (Some(a), Some(b)) => b.saturating_sub(a) as f64 * 1e-9,
+            _ => wall.as_secs_f64(),
         };
-        samples.push((wall.as_secs_f64() / calls as f64, on_cpu));
+        let wall = wall.as_secs_f64();
+        let on_cpu = if wall > 0.0 { cpu / wall } else { 1.0 };
+        samples.push((wall / calls as f64, cpu / calls as f64, on_cpu));
     }
-    let mut kept: Vec<f64> = samples.iter().filter(|s| s.1 >= MIN_ON_CPU).map(|s| s.0).collect();
-    if kept.len() < 3 {
-        // Too few clean samples: use them all rather than report nothing.
-        kept = samples.iter().map(|s| s.0).collect();
-    }
-    median(&kept)
+    let wall: Vec<f64> = samples.iter().map(|s| s.0).collect();
+    let cpu: Vec<f64> = samples.iter().map(|s| s.1).collect();
+    let clean_wall: Vec<f64> = samples.iter().filter(|s| s.2 >= MIN_ON_CPU).map(|s| s.0).collect();
+    // Wall-clock: the clean samples when there are enough, else all of them.
+    Timing { cpu: median(&cpu), wall: median(if clean_wall.len() >= 3 { &clean_wall } else { &wall }) }
 }
