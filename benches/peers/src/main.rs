@@ -17,7 +17,7 @@
 //! Then `--rounds` rounds: within a round every workload is timed on every
 //! crate, in an order that rotates from round to round. A measurement warms
 //! up, then takes samples of many calls and keeps the median time per call.
-//! The time is the timing thread's own CPU time (Linux's schedstat): on a
+//! The time is the timing thread's own CPU time (`CLOCK_THREAD_CPUTIME_ID`): on a
 //! machine shared with other processes it leaves out the time another
 //! process held the CPU, and on an idle one it equals the wall-clock time
 //! (printed per round beside it). It covers all the work because every crate
@@ -410,10 +410,7 @@ fn main() {
     println!();
     let others: Vec<String> =
         args.peers.iter().zip(&other_thread_cpu).map(|(p, s)| format!("{} {:.2} s", p.key(), s.max(0.0))).collect();
-    println!(
-        "- CPU time spent on threads other than the timing one, while timing each crate (0.01 s resolution): {}",
-        others.join(", ")
-    );
+    println!("- CPU time spent on threads other than the timing one, while timing each crate: {}", others.join(", "));
     println!("- threads in the process at the end: {}", sysinfo::thread_count().map_or("?".into(), |n| n.to_string()));
     println!("- load average after: {load_after}");
     println!("- timing took {:.0} s", started.elapsed().as_secs_f64());
@@ -502,20 +499,9 @@ mod sysinfo {
         pub thread: f64,
     }
 
-    /// utime + stime of a /proc stat file, in seconds (clock ticks of 1/100 s
-    /// on Linux).
-    fn stat_seconds(path: &str) -> Option<f64> {
-        let text = std::fs::read_to_string(path).ok()?;
-        // Fields after the command name (which may contain spaces) in parentheses.
-        let rest = &text[text.rfind(')')? + 2..];
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-        let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-        Some(ticks / 100.0)
-    }
-
     pub fn cpu_seconds() -> Option<Cpu> {
-        Some(Cpu { process: stat_seconds("/proc/self/stat")?, thread: stat_seconds("/proc/thread-self/stat")? })
+        let seconds = |clock| crate::measure::cpu_clock_ns(clock).map(|ns| ns as f64 * 1e-9);
+        Some(Cpu { process: seconds(libc::CLOCK_PROCESS_CPUTIME_ID)?, thread: seconds(libc::CLOCK_THREAD_CPUTIME_ID)? })
     }
 
     /// The current UTC date and time, `YYYY-MM-DD HH:MM`.

@@ -39,10 +39,21 @@ impl Plan {
 /// least this share of it (when at least three such samples exist).
 const MIN_ON_CPU: f64 = 0.95;
 
-/// Nanoseconds this thread has run, from Linux's schedstat.
+/// CPU time of `clock` (a POSIX CPU-time clock) in nanoseconds.
+///
+/// Not `/proc/thread-self/schedstat`: read by the running thread it lags by
+/// up to a scheduler tick (4 ms here), which snaps short samples to multiples
+/// of the tick; `clock_gettime` brings the running thread's time up to date.
+pub fn cpu_clock_ns(clock: libc::clockid_t) -> Option<u64> {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec for the call's duration.
+    let rc = unsafe { libc::clock_gettime(clock, &mut ts) };
+    (rc == 0).then(|| ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
+}
+
+/// Nanoseconds of CPU time this thread has used.
 fn thread_on_cpu_ns() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    text.split_whitespace().next()?.parse().ok()
+    cpu_clock_ns(libc::CLOCK_THREAD_CPUTIME_ID)
 }
 
 /// The median of `values` (NaN for none).
@@ -57,7 +68,7 @@ pub fn median(values: &[f64]) -> f64 {
 }
 
 /// Seconds per call of `call`: the median over samples of the thread's own
-/// CPU time (Linux's schedstat), and of the wall-clock time.
+/// CPU time (`CLOCK_THREAD_CPUTIME_ID`), and of the wall-clock time.
 ///
 /// On a machine shared with other processes the wall-clock time also counts
 /// the time another process held the CPU; the thread's CPU time does not, and
