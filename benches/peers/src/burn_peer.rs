@@ -51,10 +51,10 @@ impl BurnRunner {
         h
     }
 
-    /// One step; returns the loss (or the output for inference).
-    fn run(&mut self) -> Tensor<1> {
+    /// One training step; returns the loss.
+    fn train(&mut self) -> Tensor<1> {
         let out = self.forward();
-        let (Some(y), Some((optim, lr))) = (&self.y, &mut self.optim) else { return out.sum() };
+        let (Some(y), Some((optim, lr))) = (&self.y, &mut self.optim) else { unreachable!("inference runner") };
         let loss = (out - y.clone()).square().mean().mul_scalar(0.5);
         // Gradients are fresh per backward (no zero_grad); the step consumes
         // the model and returns the updated one.
@@ -67,11 +67,16 @@ impl BurnRunner {
 
 impl Runner for BurnRunner {
     fn step(&mut self) {
-        black_box(self.run());
+        if self.optim.is_some() {
+            black_box(self.train());
+        } else {
+            black_box(self.forward());
+        }
     }
 
     fn step_value(&mut self) -> f64 {
-        self.run().into_scalar::<f64>()
+        let value = if self.optim.is_some() { self.train() } else { self.forward().sum() };
+        value.into_scalar::<f64>()
     }
 }
 

@@ -275,7 +275,7 @@ fn main() {
         }
     }
     // Sanity 2: training works. Fresh runners on the sine workload.
-    let sine = Problem::new(SPECS[1]);
+    let sine = Problem::new(*SPECS.iter().find(|s| s.id == Id::Sine).expect("the sine workload"));
     println!(
         "- sine training, {} steps of Adam (lr 0.01) from the same start; the loss must fall below 0.9x its start:",
         args.sanity_steps
