@@ -17,11 +17,9 @@ use crate::workload::{Id, Kind, Layer, Opt, Problem, Runner};
 type Dev = Cpu;
 
 /// Copies a layer's starting parameters (PyTorch's `outputs x inputs` layout, as dfdx's).
-fn set_linear<const I: usize, const O: usize, E: Dtype>(
-    linear: &mut dfdx::nn::modules::Linear<I, O, E, Dev>,
-    layer: &Layer,
-) where
-    E: num_traits::FromPrimitive,
+fn set_linear<const I: usize, const O: usize, E>(linear: &mut dfdx::nn::modules::Linear<I, O, E, Dev>, layer: &Layer)
+where
+    E: Dtype + num_traits::FromPrimitive,
 {
     assert_eq!((layer.inputs, layer.outputs), (I, O), "layer shape");
     let cast = |v: &[f64]| v.iter().map(|&v| E::from_f64(v).expect("cast")).collect::<Vec<E>>();
@@ -146,22 +144,30 @@ pub fn build(problem: &Problem) -> Result<Box<dyn Runner>, String> {
     Ok(match problem.spec.id {
         Id::Sigmoid441 => {
             let mut m = dev.build_module::<Sigmoid441, f64>();
-            (set_linear(&mut m.0, &l[0]), set_linear(&mut m.2, &l[1]), set_linear(&mut m.4, &l[2]));
+            set_linear(&mut m.0, &l[0]);
+            set_linear(&mut m.2, &l[1]);
+            set_linear(&mut m.4, &l[2]);
             train::<_, f64, 2, 1, 1>(&dev, m, problem)
         }
         Id::Sine => {
             let mut m = dev.build_module::<Sine, f64>();
-            (set_linear(&mut m.0, &l[0]), set_linear(&mut m.2, &l[1]), set_linear(&mut m.4, &l[2]));
+            set_linear(&mut m.0, &l[0]);
+            set_linear(&mut m.2, &l[1]);
+            set_linear(&mut m.4, &l[2]);
             train::<_, f64, 200, 1, 1>(&dev, m, problem)
         }
         Id::Mnist => {
             let mut m = dev.build_module::<Mnist, f32>();
-            (set_linear(&mut m.0, &l[0]), set_linear(&mut m.2, &l[1]), set_linear(&mut m.4, &l[2]));
+            set_linear(&mut m.0, &l[0]);
+            set_linear(&mut m.2, &l[1]);
+            set_linear(&mut m.4, &l[2]);
             train::<_, f32, 128, 784, 10>(&dev, m, problem)
         }
         Id::Infer => {
             let mut m = dev.build_module::<Infer, f32>();
-            (set_linear(&mut m.0, &l[0]), set_linear(&mut m.2, &l[1]), set_linear(&mut m.4, &l[2]));
+            set_linear(&mut m.0, &l[0]);
+            set_linear(&mut m.2, &l[1]);
+            set_linear(&mut m.4, &l[2]);
             Box::new(InferRunner { model: m, x: rank2::<1, 16, f32>(&dev, &problem.x) })
         }
     })
