@@ -349,9 +349,7 @@ fn check<T: Scalar>(file: &SafeTensors<'_>) -> Result<Option<Progress>> {
         Some(FORMAT) => {}
         Some(other) => return fail(CheckpointError::Version { found: Name::new(other) }),
     }
-    let stored = required(file, KEY_CHECKSUM)?;
-    let stored = u64::from_str_radix(stored, 16).ok().filter(|_| stored.len() == 16);
-    let stored = stored.ok_or_else(|| invalid(KEY_CHECKSUM, required(file, KEY_CHECKSUM).unwrap_or("")))?;
+    let stored = parse(file, KEY_CHECKSUM, |s| u64::from_str_radix(s, 16).ok().filter(|_| s.len() == 16))?;
     let computed = digest(file);
     if stored != computed {
         return fail(CheckpointError::Checksum { stored, computed });
