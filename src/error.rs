@@ -388,6 +388,27 @@ pub(crate) mod alloc_free {
             name
         }
 
+        /// `prefix` followed by `number` in decimal, without `core::fmt` (so
+        /// that a no-heap training step links no formatting code).
+        #[must_use]
+        pub(crate) fn numbered(prefix: &str, number: usize) -> Self {
+            let mut name = Self::new(prefix);
+            let mut digits = [0u8; 20];
+            let mut start = digits.len();
+            let mut rest = number;
+            loop {
+                start -= 1;
+                digits[start] = b'0' + (rest % 10) as u8;
+                rest /= 10;
+                if rest == 0 {
+                    break;
+                }
+            }
+            // ASCII digits: always a valid str; excess is dropped at 32 bytes.
+            let _ = fmt::Write::write_str(&mut name, core::str::from_utf8(&digits[start..]).unwrap_or("?"));
+            name
+        }
+
         /// The stored text.
         #[must_use]
         pub fn as_str(&self) -> &str {
@@ -658,3 +679,18 @@ impl From<crate::safetensors::FormatError> for Error {
 
 /// `core::result::Result` with tinymlp's [`Error`].
 pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::Name;
+
+    #[test]
+    fn numbered_names_match_formatted_ones() {
+        for number in [0, 1, 9, 10, 99, 100, 12_345, u32::MAX as usize, usize::MAX] {
+            let formatted = Name::format(format_args!("gradient of parameter tensor {number}"));
+            assert_eq!(Name::numbered("gradient of parameter tensor ", number), formatted, "{number}");
+        }
+        // Truncated at 32 bytes like every name.
+        assert_eq!(Name::numbered("0123456789012345678901234567890", 42).as_str(), "01234567890123456789012345678904");
+    }
+}

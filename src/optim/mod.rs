@@ -188,7 +188,7 @@ pub(crate) fn check_gradients<T: Scalar, P: Parameters<T> + ?Sized>(params: &mut
         if found.is_none()
             && let Some((index, value)) = crate::first_non_finite(grads)
         {
-            let what = crate::Name::format(format_args!("gradient of parameter tensor {tensor}"));
+            let what = crate::Name::numbered("gradient of parameter tensor ", tensor);
             found = Some(Error::NonFinite { what, index, value: value.as_f64() });
         }
         tensor += 1;
