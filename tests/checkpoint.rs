@@ -79,11 +79,12 @@ fn fit_resumes_exactly<T: Scalar, L: Layers<T>>(make: fn() -> Mlp<T, L>, schedul
                 // Nothing trained: a checkpoint of the initial state, without progress.
                 first.save_checkpoint(&path, &*first_opt, None).unwrap();
             } else {
-                fit.checkpoint(&path, 1)
-                    .run(&mut first, &mut *first_opt, &HalfMse, &x, &y, |report, _| {
-                        if report.epoch + 1 == k { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
-                    })
-                    .unwrap();
+                // A run cut after k epochs (as a crash after the k-th save would).
+                let mut first_fit = Fit::new(k, 5).seed(3).checkpoint(&path, 1);
+                if let Some(schedule) = schedule {
+                    first_fit = first_fit.schedule(schedule);
+                }
+                first_fit.run(&mut first, &mut *first_opt, &HalfMse, &x, &y, |_, _| ControlFlow::Continue(())).unwrap();
             }
             let (mut resumed, mut resumed_opt) = (make(), optimizer());
             let progress = resumed.read_checkpoint(&path, &mut *resumed_opt).unwrap();
@@ -111,17 +112,88 @@ fn fit_resumes_exactly<T: Scalar, L: Layers<T>>(make: fn() -> Mlp<T, L>, schedul
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+const COSINE: CosineAnnealing = CosineAnnealing { t_max: 3, eta_min: 1e-4 };
+
 #[test]
 fn fit_resumes_bit_for_bit_f64() {
-    fit_resumes_exactly::<f64, _>(dyn_net, None);
-    fit_resumes_exactly::<f64, _>(tuple_net, None);
-    fit_resumes_exactly::<f64, _>(dyn_net, Some(&CosineAnnealing { t_max: 3, eta_min: 1e-4 }));
+    for schedule in [None, Some(&COSINE as &dyn Schedule)] {
+        fit_resumes_exactly::<f64, _>(dyn_net, schedule);
+        fit_resumes_exactly::<f64, _>(tuple_net, schedule);
+    }
 }
 
 #[test]
 fn fit_resumes_bit_for_bit_f32() {
-    fit_resumes_exactly::<f32, _>(dyn_net, None);
-    fit_resumes_exactly::<f32, _>(tuple_net, Some(&CosineAnnealing { t_max: 3, eta_min: 1e-4 }));
+    for schedule in [None, Some(&COSINE as &dyn Schedule)] {
+        fit_resumes_exactly::<f32, _>(dyn_net, schedule);
+        fit_resumes_exactly::<f32, _>(tuple_net, schedule);
+    }
+}
+
+#[test]
+fn a_run_stopped_early_resumes_to_the_same_end() {
+    let (x, y) = data::<f64>();
+    let dir = scratch_dir("stopped");
+    let path = dir.join("run.ckpt");
+    let stop_at_2 = |report: &tinymlp::EpochReport<f64>, _: &DynMlp<f64>| {
+        if report.epoch >= 2 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    };
+    let fit = Fit::new(10, 5).checkpoint(&path, 4);
+    let (mut net, mut adam) = (dyn_net::<f64>(), Adam::with_lr(0.01).unwrap());
+    assert_eq!(fit.run(&mut net, &mut adam, &HalfMse, &x, &y, stop_at_2).unwrap().len(), 3);
+    // Killed after the stop's save, restarted: nothing more to train.
+    let (mut resumed, mut resumed_adam) = (dyn_net::<f64>(), Adam::with_lr(0.01).unwrap());
+    let progress = resumed.read_checkpoint(&path, &mut resumed_adam).unwrap().unwrap();
+    assert!(progress.stopped());
+    assert_eq!(progress.epochs_done(), 3);
+    let more = fit.resume(progress).run(&mut resumed, &mut resumed_adam, &HalfMse, &x, &y, stop_at_2).unwrap();
+    assert!(more.is_empty());
+    assert_eq!(resumed.parameters_to_vec(), net.parameters_to_vec());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn resuming_with_another_seed_or_batch_size_is_refused() {
+    let (x, y) = data::<f64>();
+    let (mut net, mut adam, bytes) = trained();
+    let progress = net.load_checkpoint(&bytes, &mut adam).unwrap().unwrap();
+    assert_eq!((progress.seed(), progress.batch_size()), (0, 8));
+    for (fit, setting, checkpoint, fit_value) in
+        [(Fit::new(5, 8).seed(1), "seed", 0, 1), (Fit::new(5, 4), "batch_size", 8, 4)]
+    {
+        let before = net.checkpoint_to_bytes(&adam, None).unwrap();
+        let error = fit.resume(progress).run(&mut net, &mut adam, &HalfMse, &x, &y, |_, _| ControlFlow::Continue(()));
+        assert_eq!(
+            error.unwrap_err(),
+            Error::Checkpoint(CheckpointError::ResumeMismatch { setting, checkpoint, fit: fit_value })
+        );
+        assert_eq!(net.checkpoint_to_bytes(&adam, None).unwrap(), before);
+    }
+}
+
+#[test]
+fn a_checkpoint_of_other_activations_is_refused() {
+    let (_, _, bytes) = trained();
+    let mut relu =
+        DynMlp::<f64>::from_widths(&[2, 6, 5, 1], Act::Relu, Act::Identity, Init::TorchDefault, &mut Rng::new(21))
+            .unwrap();
+    let mut adam = Adam::with_lr(0.01).unwrap();
+    let before = relu.checkpoint_to_bytes(&adam, None).unwrap();
+    let error = relu.load_checkpoint(&bytes, &mut adam).unwrap_err();
+    assert!(matches!(error, Error::Checkpoint(CheckpointError::Activation { layer: 0, .. })), "{error}");
+    assert!(error.to_string().contains("tanh") && error.to_string().contains("relu"), "{error}");
+    assert_eq!(relu.checkpoint_to_bytes(&adam, None).unwrap(), before);
+}
+
+#[test]
+fn a_checkpoint_that_saves_always_loads() {
+    let net = dyn_net::<f64>();
+    let mut adam = Adam::with_lr(0.01).unwrap();
+    for lr in [f64::NAN, f64::INFINITY, -0.5] {
+        adam.set_lr(lr);
+        let error = net.checkpoint_to_bytes(&adam, None).unwrap_err();
+        assert!(matches!(error, Error::InvalidHyperParameter { name: "lr", .. }), "{lr}: {error}");
+    }
 }
 
 #[test]
@@ -187,9 +259,11 @@ fn refused(bytes: &[u8]) -> Error {
     // Different from the checkpoint's state, so a partial load would show.
     let (x, y) = data::<f64>();
     Fit::new(1, 8).seed(9).run(&mut net, &mut adam, &HalfMse, &x, &y, |_, _| ControlFlow::Continue(())).unwrap();
-    let before = net.checkpoint_to_bytes(&adam, None).unwrap();
-    let error = net.load_checkpoint(&mut adam, bytes).unwrap_err();
+    net.try_forward(&x).unwrap();
+    let (before, output) = (net.checkpoint_to_bytes(&adam, None).unwrap(), net.output().cloned());
+    let error = net.load_checkpoint(bytes, &mut adam).unwrap_err();
     assert_eq!(net.checkpoint_to_bytes(&adam, None).unwrap(), before, "changed by a refused load: {error}");
+    assert_eq!(net.output().cloned(), output, "the forward cache is lost by a refused load: {error}");
     error
 }
 
@@ -215,7 +289,7 @@ fn every_bit_flip_is_refused_or_changes_nothing() {
             let mut damaged = bytes.clone();
             damaged[index] ^= 1 << bit;
             let (mut probe, mut probe_adam) = (dyn_net::<f64>(), Adam::with_lr(0.01).unwrap());
-            match probe.load_checkpoint(&mut probe_adam, &damaged) {
+            match probe.load_checkpoint(&damaged, &mut probe_adam) {
                 Err(_) => refusals += 1,
                 // Only flips that do not change the content may load, e.g. the case
                 // of a hex digit in the checksum: what loads is the original.
@@ -241,21 +315,21 @@ fn mismatched_checkpoints_name_the_problem() {
         Adam::with_lr(0.01).unwrap(),
     );
     let before = wide.checkpoint_to_bytes(&adam, None).unwrap();
-    let error = wide.load_checkpoint(&mut adam, &bytes).unwrap_err();
+    let error = wide.load_checkpoint(&bytes, &mut adam).unwrap_err();
     assert!(error.to_string().contains("layers.0.weight"), "{error}");
     assert_eq!(wide.checkpoint_to_bytes(&adam, None).unwrap(), before);
 
     // Another optimizer's state.
     let (mut net, mut sgd) = (dyn_net::<f64>(), Sgd::with_lr(0.1).unwrap());
     let before = net.checkpoint_to_bytes(&sgd, None).unwrap();
-    let error = net.load_checkpoint(&mut sgd, &bytes).unwrap_err();
+    let error = net.load_checkpoint(&bytes, &mut sgd).unwrap_err();
     assert!(error.to_string().contains("adam") && error.to_string().contains("sgd"), "{error}");
     assert_eq!(net.checkpoint_to_bytes(&sgd, None).unwrap(), before);
 
     // Another element type.
     let (mut narrow, mut adam32) = (dyn_net::<f32>(), Adam::<f32>::with_lr(0.01).unwrap());
     let before = narrow.checkpoint_to_bytes(&adam32, None).unwrap();
-    let error = narrow.load_checkpoint(&mut adam32, &bytes).unwrap_err();
+    let error = narrow.load_checkpoint(&bytes, &mut adam32).unwrap_err();
     assert!(matches!(error, Error::Checkpoint(CheckpointError::Dtype { .. })), "{error}");
     assert!(error.to_string().contains("F64") && error.to_string().contains("F32"), "{error}");
     assert_eq!(narrow.checkpoint_to_bytes(&adam32, None).unwrap(), before);
@@ -366,7 +440,7 @@ fn write_atomically_replaces_the_file_and_reports_io_errors() {
 #[test]
 fn resuming_beyond_the_run_is_refused() {
     let (mut net, mut adam, bytes) = trained();
-    let progress = net.load_checkpoint(&mut adam, &bytes).unwrap().unwrap();
+    let progress = net.load_checkpoint(&bytes, &mut adam).unwrap().unwrap();
     let (x, y) = data::<f64>();
     let error =
         Fit::new(1, 8).resume(progress).run(&mut net, &mut adam, &HalfMse, &x, &y, |_, _| ControlFlow::Continue(()));

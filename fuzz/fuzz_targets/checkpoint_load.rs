@@ -69,7 +69,7 @@ fn run<T: Scalar>(mode: u8, kind: u8, rest: &[u8]) {
     let y = Matrix::from_fn(3, 2, |i, _| T::from_f64(i as f64));
     Fit::new(1, 3).seed(5).run(&mut net, &mut *opt, &HalfMse, &x, &y, |_, _| ControlFlow::Continue(())).unwrap();
     let before = net.checkpoint_to_bytes(&*opt, None).unwrap();
-    match net.load_checkpoint(&mut *opt, &file) {
+    match net.load_checkpoint(&file, &mut *opt) {
         Err(error) => {
             assert_eq!(net.checkpoint_to_bytes(&*opt, None).unwrap(), before, "changed by a refused load: {error}");
             // Every refusal has a message.
@@ -78,7 +78,7 @@ fn run<T: Scalar>(mode: u8, kind: u8, rest: &[u8]) {
         Ok(progress) => {
             let saved = net.checkpoint_to_bytes(&*opt, progress.as_ref()).unwrap();
             let (mut again, mut again_opt) = (fresh_net::<T>(2), optimizer::<T>(kind));
-            let progress_again = again.load_checkpoint(&mut *again_opt, &saved).unwrap();
+            let progress_again = again.load_checkpoint(&saved, &mut *again_opt).unwrap();
             assert_eq!(progress_again, progress);
             assert_eq!(again.checkpoint_to_bytes(&*again_opt, progress.as_ref()).unwrap(), saved);
         }
@@ -154,7 +154,7 @@ fn edit<T: Scalar>(original: &[u8], u: &mut Unstructured<'_>) -> ArbResult<Vec<u
     let mut probe = fresh_net::<T>(3);
     let mut probe_opt = optimizer::<T>(0);
     if let Err(Error::Checkpoint(CheckpointError::Checksum { computed, .. })) =
-        probe.load_checkpoint(&mut *probe_opt, &writer.to_bytes())
+        probe.load_checkpoint(&writer.to_bytes(), &mut *probe_opt)
     {
         writer.metadata("checkpoint.checksum", &format!("{computed:016x}"));
     }

@@ -12,7 +12,7 @@
 //! |---|---|
 //! | `tinymlp.checkpoint` | format version, `1` |
 //! | `checkpoint.dtype` | `F32` or `F64`: a checkpoint only resumes into the same element type |
-//! | `checkpoint.epoch`, `checkpoint.base_lr`, `checkpoint.seed`, `checkpoint.rng` | the [`Progress`] of a [`Fit`] run (absent for a checkpoint saved by hand without one) |
+//! | `checkpoint.epoch`, `checkpoint.base_lr`, `checkpoint.seed`, `checkpoint.batch_size`, `checkpoint.rng`, `checkpoint.stopped` | the [`Progress`] of a [`Fit`] run (absent for a checkpoint saved by hand without one) |
 //! | `checkpoint.checksum` | FNV-1a (64 bit) of everything else: every tensor's name, dtype, shape and bytes, every other metadata entry |
 //!
 //! Loading checks the checksum first, so a truncated or bit-flipped file is
@@ -45,7 +45,7 @@
 //! // A fresh network and optimizer of the same shape pick up where it stopped.
 //! let mut resumed = DynMlp::<f64>::from_widths(&[1, 8, 1], Act::Tanh, Act::Identity, Init::TorchDefault, &mut Rng::new(99))?;
 //! let mut resumed_adam = Adam::with_lr(0.01)?;
-//! assert_eq!(resumed.load_checkpoint(&mut resumed_adam, &bytes)?, None);
+//! assert_eq!(resumed.load_checkpoint(&bytes, &mut resumed_adam)?, None);
 //! for _ in 0..5 {
 //!     train(&mut net, &mut adam)?;
 //!     train(&mut resumed, &mut resumed_adam)?;
@@ -69,6 +69,8 @@ const KEY_EPOCH: &str = "checkpoint.epoch";
 const KEY_BASE_LR: &str = "checkpoint.base_lr";
 const KEY_SEED: &str = "checkpoint.seed";
 const KEY_RNG: &str = "checkpoint.rng";
+const KEY_BATCH_SIZE: &str = "checkpoint.batch_size";
+const KEY_STOPPED: &str = "checkpoint.stopped";
 const KEY_CHECKSUM: &str = "checkpoint.checksum";
 
 /// How far a [`Fit`](crate::Fit) run got: the epochs it completed, the
@@ -80,7 +82,9 @@ pub struct Progress {
     pub(crate) epoch: usize,
     pub(crate) base_lr_bits: u64,
     pub(crate) seed: u64,
+    pub(crate) batch_size: usize,
     pub(crate) rng: [u64; 4],
+    pub(crate) stopped: bool,
 }
 
 impl Progress {
@@ -103,8 +107,23 @@ impl Progress {
         self.seed
     }
 
-    pub(crate) fn new(epoch: usize, base_lr: f64, seed: u64, rng: &Rng) -> Self {
-        Self { epoch, base_lr_bits: base_lr.to_bits(), seed, rng: rng.state() }
+    /// The run's batch size.
+    #[must_use]
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+
+    /// Whether the run's `on_epoch` callback stopped it (early stopping)
+    /// after [`epochs_done`](Progress::epochs_done) epochs: the run is
+    /// over, and [`Fit::resume`](crate::Fit::resume) trains no further epoch,
+    /// exactly as the run that stopped.
+    #[must_use]
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
+
+    pub(crate) fn new(epoch: usize, base_lr: f64, seed: u64, batch_size: usize, rng: &Rng, stopped: bool) -> Self {
+        Self { epoch, base_lr_bits: base_lr.to_bits(), seed, batch_size, rng: rng.state(), stopped }
     }
 }
 
@@ -148,6 +167,25 @@ pub enum CheckpointError {
         /// The checkpoint's `checkpoint.dtype` value.
         found: Name,
     },
+    /// A layer's activation in the checkpoint differs from the network's.
+    Activation {
+        /// The layer, from 0.
+        layer: usize,
+        /// The checkpoint's activation (`tinymlp.layers.{layer}.activation`).
+        checkpoint: Name,
+        /// The network's.
+        network: Name,
+    },
+    /// [`Fit::resume`](crate::Fit::resume) was given the progress of a run
+    /// with another seed or batch size, which cannot continue it exactly.
+    ResumeMismatch {
+        /// `"seed"` or `"batch_size"`.
+        setting: &'static str,
+        /// The checkpointed run's value.
+        checkpoint: u64,
+        /// The [`Fit`](crate::Fit)'s value.
+        fit: u64,
+    },
     /// The optimizer cannot save or restore its state
     /// ([`Optimizer::state`](crate::Optimizer::state) is `None`).
     NoOptimizerState,
@@ -186,6 +224,13 @@ impl fmt::Display for CheckpointError {
             Self::Dtype { expected, found } => {
                 write!(f, "checkpoint holds {found} values but the network is {expected}")
             }
+            Self::Activation { layer, checkpoint, network } => write!(
+                f,
+                "layer {layer} of the checkpoint's network has activation `{checkpoint}` but this network's has `{network}`"
+            ),
+            Self::ResumeMismatch { setting, checkpoint, fit } => {
+                write!(f, "cannot resume a run with {setting} {checkpoint} in a Fit with {setting} {fit}")
+            }
             Self::NoOptimizerState => {
                 write!(f, "the optimizer cannot save its state (Optimizer::state returns None)")
             }
@@ -221,8 +266,10 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
             writer.metadata(KEY_EPOCH, &progress.epoch.to_string());
             writer.metadata(KEY_BASE_LR, &alloc::format!("{:?}", progress.base_lr()));
             writer.metadata(KEY_SEED, &progress.seed.to_string());
+            writer.metadata(KEY_BATCH_SIZE, &progress.batch_size.to_string());
             let [a, b, c, d] = progress.rng;
             writer.metadata(KEY_RNG, &alloc::format!("{a:016x},{b:016x},{c:016x},{d:016x}"));
+            writer.metadata(KEY_STOPPED, if progress.stopped { "true" } else { "false" });
         }
         // The checksum covers the file as it will be read back.
         let unsigned = writer.to_bytes();
@@ -248,21 +295,41 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     /// the network nor the optimizer has changed.
     pub fn load_checkpoint<O: Optimizer<T> + ?Sized>(
         &mut self,
-        optimizer: &mut O,
         bytes: &[u8],
+        optimizer: &mut O,
     ) -> Result<Option<Progress>> {
         let file = SafeTensors::parse(bytes)?;
         let progress = check::<T>(&file)?;
+        self.check_activations(&file)?;
         let state = optimizer.state_mut().ok_or(Error::Checkpoint(CheckpointError::NoOptimizerState))?;
-        let before = self.parameters_to_vec();
-        self.load_file(&file, is_network_tensor)?;
-        if let Err(error) = state.read_state(&self.parameter_info(), &file) {
-            // Same shapes as a moment ago, so this cannot fail.
-            let restored = self.set_parameters(&before);
-            debug_assert!(restored.is_ok());
-            return Err(error);
-        }
+        // Every check before any change: the values, then the optimizer's
+        // all-or-nothing read, then the values go in (which cannot fail).
+        let values = self.read_parameters(&file, is_network_tensor)?;
+        state.read_state(&self.parameter_info(), &file)?;
+        self.set_parameters(&values)?;
         Ok(progress)
+    }
+
+    /// Refuses a checkpoint whose layers' activations differ from this
+    /// network's (as [`to_safetensors`](Mlp::to_safetensors) records them).
+    fn check_activations(&self, file: &SafeTensors<'_>) -> Result<()> {
+        for (layer, dense) in self.iter_layers().enumerate() {
+            let key = super::describe::activation_key(layer);
+            let network = super::describe::spec_of(dense.activation());
+            match file.metadata_value(&key) {
+                Some(checkpoint) if checkpoint == network => {}
+                Some(checkpoint) => {
+                    return Err(Error::Checkpoint(CheckpointError::Activation {
+                        layer,
+                        checkpoint: Name::new(checkpoint),
+                        network: Name::new(&network),
+                    }));
+                }
+                // A checkpoint of another depth: the tensors say so next.
+                None => {}
+            }
+        }
+        Ok(())
     }
 }
 
@@ -296,7 +363,7 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
         optimizer: &mut O,
     ) -> Result<Option<Progress>> {
         let bytes = std::fs::read(path).map_err(|e| io_error("read the checkpoint", &e))?;
-        self.load_checkpoint(optimizer, &bytes)
+        self.load_checkpoint(&bytes, optimizer)
     }
 }
 
@@ -361,9 +428,15 @@ fn check<T: Scalar>(file: &SafeTensors<'_>) -> Result<Option<Progress>> {
     if file.metadata_value(KEY_EPOCH).is_none() {
         return Ok(None);
     }
-    let epoch = parse(file, KEY_EPOCH, |s| s.parse::<usize>().ok())?;
+    let epoch = parse(file, KEY_EPOCH, digits::<usize>)?;
     let base_lr = parse(file, KEY_BASE_LR, |s| s.parse::<f64>().ok().filter(|lr| lr.is_finite() && *lr >= 0.0))?;
-    let seed = parse(file, KEY_SEED, |s| s.parse::<u64>().ok())?;
+    let seed = parse(file, KEY_SEED, digits::<u64>)?;
+    let batch_size = parse(file, KEY_BATCH_SIZE, |s| digits::<usize>(s).filter(|&b| b > 0))?;
+    let stopped = parse(file, KEY_STOPPED, |s| match s {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    })?;
     let rng = parse(file, KEY_RNG, |s| {
         let mut words = [0u64; 4];
         let mut parts = s.split(',');
@@ -374,7 +447,7 @@ fn check<T: Scalar>(file: &SafeTensors<'_>) -> Result<Option<Progress>> {
         // xoshiro's state is never all zero.
         (parts.next().is_none() && words != [0; 4]).then_some(words)
     })?;
-    Ok(Some(Progress { epoch, base_lr_bits: base_lr.to_bits(), seed, rng }))
+    Ok(Some(Progress { epoch, base_lr_bits: base_lr.to_bits(), seed, batch_size, rng, stopped }))
 }
 
 fn required<'f>(file: &'f SafeTensors<'_>, key: &'static str) -> Result<&'f str> {
@@ -384,6 +457,11 @@ fn required<'f>(file: &'f SafeTensors<'_>, key: &'static str) -> Result<&'f str>
 fn parse<V>(file: &SafeTensors<'_>, key: &'static str, read: impl Fn(&str) -> Option<V>) -> Result<V> {
     let value = required(file, key)?;
     read(value).ok_or_else(|| invalid(key, value))
+}
+
+/// Decimal digits only (`str::parse` would also take a leading `+`).
+fn digits<V: core::str::FromStr>(text: &str) -> Option<V> {
+    (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())).then(|| text.parse().ok()).flatten()
 }
 
 fn invalid(key: &'static str, value: &str) -> Error {

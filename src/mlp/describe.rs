@@ -37,7 +37,7 @@ const ACTIVATION_SUFFIX: &str = ".activation";
 /// when it has no name.
 const CUSTOM: &str = "custom";
 
-fn activation_key(layer: usize) -> String {
+pub(super) fn activation_key(layer: usize) -> String {
     format!("{LAYER_PREFIX}{layer}{ACTIVATION_SUFFIX}")
 }
 
@@ -58,7 +58,7 @@ pub(super) fn write_description<T: Scalar, L: Layers<T>>(net: &Mlp<T, L>, writer
 }
 
 /// A built-in's spec (`leaky_relu(0.2)`), or how a custom activation is recorded.
-fn spec_of<T: Scalar, A: Activation<T> + ?Sized>(activation: &A) -> String {
+pub(super) fn spec_of<T: Scalar, A: Activation<T> + ?Sized>(activation: &A) -> String {
     if let Some(act) = builtin_of(activation) {
         return act.spec();
     }

@@ -107,7 +107,9 @@ pub struct EpochReport<T> {
     /// `wasm32-unknown-unknown`, which has no clock).
     pub elapsed: Option<Duration>,
     /// Where the run stands after this epoch: with the network and the
-    /// optimizer, all [`Fit::resume`] needs (what [`Fit::checkpoint`] saves).
+    /// optimizer, all [`Fit::resume`] needs to continue after it (what
+    /// [`Fit::checkpoint`] saves, which also records whether `on_epoch` then
+    /// stopped the run).
     pub progress: Progress,
 }
 
@@ -180,8 +182,12 @@ impl<'v, T: Scalar> Fit<'v, T> {
     /// network and the optimizer): [`run`](Fit::run) starts at epoch
     /// `progress.epochs_done()`, with the shuffling generator where the
     /// checkpointed run left it and the schedule's base rate it had, so the run
-    /// continues exactly as if it had never stopped. The other settings
-    /// (epochs, batch size, seed, data, schedule) must be those of the first run.
+    /// continues exactly as if it had never stopped. The other settings (data,
+    /// schedule, shuffling, validation) must be those of the first run; a
+    /// different seed or batch size is refused (see Errors in
+    /// [`run`](Fit::run)). A run that `on_epoch` stopped early is over
+    /// ([`Progress::stopped`]): resuming it trains nothing, as the run that
+    /// stopped; `epochs` may be raised to train longer than first planned.
     ///
     /// ```
     /// use core::ops::ControlFlow;
@@ -205,7 +211,7 @@ impl<'v, T: Scalar> Fit<'v, T> {
     /// })?;
     /// let bytes = first.checkpoint_to_bytes(&first_adam, checkpoint.as_ref())?;
     /// let (mut resumed, mut resumed_adam) = (make()?, Adam::with_lr(0.01)?);
-    /// let progress = resumed.load_checkpoint(&mut resumed_adam, &bytes)?.unwrap();
+    /// let progress = resumed.load_checkpoint(&bytes, &mut resumed_adam)?.unwrap();
     /// let rest = fit.resume(progress).run(&mut resumed, &mut resumed_adam, &HalfMse, &x, &y, |_, _| ControlFlow::Continue(()))?;
     /// assert_eq!(rest.iter().map(|r| r.epoch).collect::<Vec<_>>(), [4, 5]);
     /// assert_eq!(resumed.parameters_to_vec(), net.parameters_to_vec());
@@ -222,6 +228,8 @@ impl<'v, T: Scalar> Fit<'v, T> {
     /// killed at any moment resumes from the last checkpoint with
     /// [`Mlp::read_checkpoint`] and [`Fit::resume`] to the same weights, bit for
     /// bit, as a run that was never interrupted. `every = 0` is treated as 1.
+    /// A run that trains no epoch (`epochs` 0, or resumed at its end) saves
+    /// nothing.
     #[cfg(feature = "std")]
     #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn checkpoint(self, path: &'v std::path::Path, every: usize) -> Self {
@@ -252,7 +260,8 @@ impl<'v, T: Scalar> Fit<'v, T> {
     /// set come after the epoch's steps.
     ///
     /// With [`resume`](Fit::resume): [`Error::Checkpoint`] if the progress is
-    /// beyond `epochs`. With [`checkpoint`](Fit::checkpoint): any error of
+    /// beyond `epochs`, or its seed or batch size differs from this `Fit`'s
+    /// ([`CheckpointError::ResumeMismatch`](crate::CheckpointError::ResumeMismatch)). With [`checkpoint`](Fit::checkpoint): any error of
     /// [`Mlp::save_checkpoint`] (the run stops there; the previous checkpoint
     /// is intact).
     pub fn run<L, O, F, C>(
@@ -285,7 +294,21 @@ impl<'v, T: Scalar> Fit<'v, T> {
                     epochs: self.epochs,
                 }));
             }
-            Some(progress) => (progress.epoch, Rng::from_state(progress.rng), progress.base_lr()),
+            Some(progress) => {
+                for (setting, checkpoint, fit) in [
+                    ("seed", progress.seed, self.seed),
+                    ("batch_size", progress.batch_size as u64, self.batch_size as u64),
+                ] {
+                    if checkpoint != fit {
+                        return Err(Error::Checkpoint(CheckpointError::ResumeMismatch { setting, checkpoint, fit }));
+                    }
+                }
+                if progress.stopped {
+                    // The run this continues was over: so is this one.
+                    return Ok(history);
+                }
+                (progress.epoch, Rng::from_state(progress.rng), progress.base_lr())
+            }
             None => (0, Rng::new(self.seed), optimizer.lr()),
         };
         let clock = Clock::start();
@@ -315,10 +338,11 @@ impl<'v, T: Scalar> Fit<'v, T> {
                 None => None,
             };
             let train_loss = T::from_f64(weighted_sum / rows as f64);
-            let progress = Progress::new(epoch + 1, base_lr, self.seed, &rng);
+            let mut progress = Progress::new(epoch + 1, base_lr, self.seed, self.batch_size, &rng, false);
             let report = EpochReport { epoch, lr, train_loss, validation_loss, elapsed: clock.elapsed(), progress };
             history.push(report);
             let stop = on_epoch(&report, net).is_break();
+            progress.stopped = stop;
             #[cfg(feature = "std")]
             if let Some((path, every)) = self.checkpoint
                 && (stop || (epoch + 1) % every == 0 || epoch + 1 == self.epochs)

@@ -113,6 +113,14 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     /// [`Mlp::load_safetensors`] from a parsed file, reading only the tensors
     /// whose names `keep` accepts (a checkpoint also holds optimizer state).
     pub(super) fn load_file(&mut self, file: &SafeTensors<'_>, keep: impl Fn(&str) -> bool) -> Result<()> {
+        let values = self.read_parameters(file, keep)?;
+        self.set_parameters(&values)
+    }
+
+    /// The parameters in `file` (among the tensors `keep` accepts) in
+    /// [`Mlp::parameters_to_vec`]'s order, checked against this network's
+    /// shapes; the network is not changed.
+    pub(super) fn read_parameters(&self, file: &SafeTensors<'_>, keep: impl Fn(&str) -> bool) -> Result<Vec<T>> {
         let layers = dense_tensors_where(file, keep)?;
         if layers.len() != self.depth() {
             return Err(Error::LayerCount { expected: self.depth(), found: layers.len() });
@@ -125,7 +133,7 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
             values.extend(read_values::<T>(weight)?);
             values.extend(read_values::<T>(bias)?);
         }
-        self.set_parameters(&values)
+        Ok(values)
     }
 }
 

@@ -329,6 +329,14 @@ pub(crate) fn write<T: Scalar>(
         let name = Name::new(name);
         return Err(crate::safetensors::FormatError::DuplicateTensor { name }.into());
     }
+    // What read_metadata would refuse is not written: a saved state always loads.
+    for &(name, value) in metadata {
+        if let (LR, Value::Float(lr)) = (name, value)
+            && !(lr.is_finite() && lr >= 0.0)
+        {
+            return Err(Error::InvalidHyperParameter { name: "lr", value: lr, expected: "a finite value >= 0" });
+        }
+    }
     writer.metadata(KIND_KEY, kind);
     for (name, value) in metadata {
         writer.metadata(&format!("{kind}.{name}"), &value.text());
@@ -366,7 +374,7 @@ pub(crate) fn read_metadata(
             expected,
         })?;
         match (name, theirs) {
-            (LR, Value::Float(lr)) if lr >= 0.0 => restored.lr = lr,
+            (LR, Value::Float(lr)) if lr.is_finite() && lr >= 0.0 => restored.lr = lr,
             (LR, _) => {
                 return Err(Error::BadStateMetadata { key, value: clip(text), expected: "a finite value >= 0" });
             }
