@@ -186,6 +186,7 @@ fn run(options: &Options) -> Result<(), String> {
     );
     let mut fit = Fit::new(options.epochs, options.batch).seed(options.seed);
     let checkpoint = options.checkpoint.as_ref().map(Path::new);
+    let mut epochs_before = 0;
     if let Some(path) = checkpoint {
         fit = fit.checkpoint(path, options.every);
         if options.resume && path.exists() {
@@ -193,6 +194,10 @@ fn run(options: &Options) -> Result<(), String> {
             // Every checkpoint Fit saves carries its progress.
             let progress = progress.ok_or_else(|| format!("{}: no training progress in it", path.display()))?;
             println!("resuming from {} after epoch {}", path.display(), progress.epochs_done());
+            if progress.stopped() {
+                println!("that run had stopped (100% accuracy): nothing more to train");
+            }
+            epochs_before = progress.epochs_done();
             fit = fit.resume(progress);
         }
     }
@@ -214,7 +219,7 @@ fn run(options: &Options) -> Result<(), String> {
     println!(
         "\nfinal training accuracy {:.2}% after {} epochs ({} in this run) in {:.2} s ({:.1} ms/epoch)",
         100.0 * acc,
-        history.last().map_or(0, |report| report.epoch + 1),
+        history.last().map_or(epochs_before, |report| report.epoch + 1),
         history.len(),
         elapsed.as_secs_f64(),
         1e3 * elapsed.as_secs_f64() / history.len().max(1) as f64
