@@ -68,6 +68,27 @@ pub(crate) fn scale_by_on<T: Copy + Mul<Output = T>>(
     );
 }
 
+/// Runs `body`, a loop over `len` elements of tens of operations each (an
+/// optimizer's update), compiled for `path`'s vector feature (the best
+/// packed path of this CPU, for [`map`]'s loop) when `len` is large enough to
+/// pay for the call. `body` must do the same operations in the same order
+/// whatever the vector width (no fused multiply-adds), so that every path
+/// gives the same bits.
+///
+/// # Panics
+/// If `path` is not available on this CPU.
+#[inline(always)]
+pub(crate) fn vectorised_heavy_on<R>(path: Path, len: usize, body: impl FnOnce() -> R) -> R {
+    compiled_for(path, len, body)
+}
+
+/// The path whose vector feature [`map`] and [`scale_by`] compile their loops
+/// for: the best packed path of this CPU.
+#[inline]
+pub(crate) fn best_path() -> Path {
+    best_packed()
+}
+
 /// The loop of [`map`]: inputs and outputs are separate slices, so it needs no
 /// aliasing checks, and the optimiser picks the vector width and unrolling.
 #[inline(always)]

@@ -73,7 +73,7 @@ pub use elementwise::{add_column_sums, add_row_to_each};
 #[doc(hidden)]
 pub use threads::{MAX_THREADS, PARALLEL_MIN};
 
-pub(crate) use elementwise::{map, scale_by};
+pub(crate) use elementwise::{best_path, map, scale_by, vectorised_heavy_on};
 // The activations' accuracy tests run the loops on every path.
 #[cfg(test)]
 pub(crate) use elementwise::{map_on, scale_by_on};
