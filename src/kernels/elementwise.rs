@@ -115,6 +115,7 @@ fn scale_by_loop<T: Copy + Mul<Output = T>>(x: &[T], y: &[T], grad: &mut [T], f:
 /// # Panics
 /// Panics if `matrix.len()` is not a multiple of `row.len()`.
 #[doc(hidden)]
+#[inline]
 pub fn add_row_to_each<T: Scalar>(matrix: &mut [T], row: &[T]) {
     if row.is_empty() {
         assert!(matrix.is_empty(), "add_row_to_each: empty row for a non-empty matrix");
@@ -143,6 +144,7 @@ pub fn add_row_to_each<T: Scalar>(matrix: &mut [T], row: &[T]) {
 /// # Panics
 /// Panics if `matrix.len()` is not a multiple of `sums.len()`.
 #[doc(hidden)]
+#[inline]
 pub fn add_column_sums<T: Scalar>(sums: &mut [T], matrix: &[T]) {
     if sums.is_empty() {
         assert!(matrix.is_empty(), "add_column_sums: no columns for a non-empty matrix");
