@@ -24,7 +24,8 @@
 //! hidden, identity output, random inputs and one-hot targets; SGD lr 0.01),
 //! Adam lr 0.01 elsewhere; one-sample inference of [16,32,32,4] with tanh after
 //! every layer (`predict`, which allocates its result and scratch matrices on
-//! every call, and `forward` on a 1-row batch, which reuses the training
+//! every call, `predict_into`, which reuses the caller's output matrix and
+//! `PredictScratch`, and `forward` on a 1-row batch, which reuses the training
 //! cache); and square `kernels::gemm` products (GFLOP/s).
 //!
 //! Output: one `RESULT <id> <variant> <value> <unit>` line per measurement
@@ -42,8 +43,8 @@ use std::time::{Duration, Instant};
 
 use tinymlp::kernels::{Form, gemm};
 use tinymlp::{
-    Act, Adam, DynMlp, HalfMse, Identity, Init, Layers, Linear, Matrix, Mlp, Optimizer, Relu, Rng, Scalar, Sgd,
-    Sigmoid, Tanh,
+    Act, Adam, DynMlp, HalfMse, Identity, Init, Layers, Linear, Matrix, Mlp, Optimizer, PredictScratch, Relu, Rng,
+    Scalar, Sgd, Sigmoid, Tanh,
 };
 
 /// How long and how often to measure.
@@ -423,9 +424,11 @@ fn mnist(report: &mut Report, w: &Workload) {
 /// One-sample inference of [16,32,32,4] with tanh after every layer, f32.
 fn inference(report: &mut Report) {
     const ID_PREDICT: &str = "infer_16_32_32_4.predict";
+    const ID_INTO: &str = "infer_16_32_32_4.predict_into";
     const ID_FORWARD: &str = "infer_16_32_32_4.forward";
-    let (want_predict, want_forward) = (report.wants(ID_PREDICT), report.wants(ID_FORWARD));
-    if !want_predict && !want_forward {
+    let (want_predict, want_into, want_forward) =
+        (report.wants(ID_PREDICT), report.wants(ID_INTO), report.wants(ID_FORWARD));
+    if !want_predict && !want_into && !want_forward {
         return;
     }
     let x = Matrix::from_fn(1, 16, |_, j| (j as f32 * 0.37).sin());
@@ -450,6 +453,20 @@ fn inference(report: &mut Report) {
             black_box(dyn_net.try_predict(black_box(&x)).expect("predict"));
         });
         report.time(ID_PREDICT, "dyn", "us", stats);
+    }
+    if want_into {
+        // `predict_into` reuses the caller's buffers: no allocation after the first call.
+        let (mut out, mut scratch) = (Matrix::zeros(1, 4), PredictScratch::new());
+        let stats = measure(plan, || {
+            tuple.predict_into(black_box(&x), &mut out, &mut scratch);
+            black_box(&mut out);
+        });
+        report.time(ID_INTO, "tuple", "us", stats);
+        let stats = measure(plan, || {
+            dyn_net.predict_into(black_box(&x), &mut out, &mut scratch);
+            black_box(&mut out);
+        });
+        report.time(ID_INTO, "dyn", "us", stats);
     }
     if want_forward {
         // `forward` reuses the training cache: no allocation after the first call.

@@ -78,22 +78,23 @@ class Train:
 
 TRAIN = [
     Train("sigmoid_1_4_4_1_f64_b2_adam", "[1,4,4,1] sigmoid, f64, batch 2, Adam",
-          (1, 4, 4, 1), "sigmoid", "sigmoid", "f64", 2, "adam", "sine", 100.0, 311),
+          (1, 4, 4, 1), "sigmoid", "sigmoid", "f64", 2, "adam", "sine", 500.0, 239),
     Train("sigmoid_1_4_4_1_f64_b100_adam", "[1,4,4,1] sigmoid, f64, batch 100, Adam",
-          (1, 4, 4, 1), "sigmoid", "sigmoid", "f64", 100, "adam", "sine", None, 331),
+          (1, 4, 4, 1), "sigmoid", "sigmoid", "f64", 100, "adam", "sine", None, None),
     Train("sine_1_32_32_1_f64_b200_adam", "[1,32,32,1] tanh/id, f64, batch 200, Adam (sine)",
-          (1, 32, 32, 1), "tanh", "identity", "f64", 200, "adam", "sine", 15.0, 485),
+          (1, 32, 32, 1), "tanh", "identity", "f64", 200, "adam", "sine", 15.0, 351),
     Train("tanh_1_64_64_1_f32_b256_adam", "[1,64,64,1] tanh/id, f32, batch 256, Adam",
-          (1, 64, 64, 1), "tanh", "identity", "f32", 256, "adam", "sine", None, 543),
+          (1, 64, 64, 1), "tanh", "identity", "f32", 256, "adam", "sine", None, None),
     Train("relu_784_256_128_10_f32_b128_sgd", "[784,256,128,10] relu/id, f32, batch 128, SGD",
-          (784, 256, 128, 10), "relu", "identity", "f32", 128, "sgd", "classes", 1.0, 1322),
+          (784, 256, 128, 10), "relu", "identity", "f32", 128, "sgd", "classes", 2.2, 1640),
 ]
 
 INFER_WIDTHS = (16, 32, 32, 4)
-INFER_LIMIT_US = 0.5
-INFER_GUIDE_US = 25.0
+INFER_LIMIT_US = 0.25
+INFER_GUIDE_US = 20.0
 INFER = [
     ("infer_16_32_32_4.predict", "1-sample inference [16,32,32,4] tanh, f32: predict"),
+    ("infer_16_32_32_4.predict_into", "1-sample inference [16,32,32,4] tanh, f32: predict_into"),
     ("infer_16_32_32_4.forward", "1-sample inference [16,32,32,4] tanh, f32: forward"),
 ]
 

@@ -125,7 +125,7 @@ pub use matrix::Matrix;
 pub use mlp::write_atomically;
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
-pub use mlp::{CheckpointError, DynMlp, EpochReport, Fit, Mlp, Progress, TensorNames};
+pub use mlp::{CheckpointError, DynMlp, EpochReport, Fit, Mlp, PredictScratch, Progress, TensorNames};
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub use optim::{Adam, OptimizerState, ParameterInfo, RmsProp, RmsPropConfig, Sgd};

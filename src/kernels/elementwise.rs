@@ -68,6 +68,27 @@ pub(crate) fn scale_by_on<T: Copy + Mul<Output = T>>(
     );
 }
 
+/// Runs `body`, a loop over `len` elements of tens of operations each (an
+/// optimizer's update), compiled for `path`'s vector feature (the best
+/// packed path of this CPU, for [`map`]'s loop) when `len` is large enough to
+/// pay for the call. `body` must do the same operations in the same order
+/// whatever the vector width (no fused multiply-adds), so that every path
+/// gives the same bits.
+///
+/// # Panics
+/// If `path` is not available on this CPU.
+#[inline(always)]
+pub(crate) fn vectorised_heavy_on<R>(path: Path, len: usize, body: impl FnOnce() -> R) -> R {
+    compiled_for(path, len, body)
+}
+
+/// The path whose vector feature [`map`] and [`scale_by`] compile their loops
+/// for: the best packed path of this CPU.
+#[inline]
+pub(crate) fn best_path() -> Path {
+    best_packed()
+}
+
 /// The loop of [`map`]: inputs and outputs are separate slices, so it needs no
 /// aliasing checks, and the optimiser picks the vector width and unrolling.
 #[inline(always)]
@@ -94,6 +115,7 @@ fn scale_by_loop<T: Copy + Mul<Output = T>>(x: &[T], y: &[T], grad: &mut [T], f:
 /// # Panics
 /// Panics if `matrix.len()` is not a multiple of `row.len()`.
 #[doc(hidden)]
+#[inline]
 pub fn add_row_to_each<T: Scalar>(matrix: &mut [T], row: &[T]) {
     if row.is_empty() {
         assert!(matrix.is_empty(), "add_row_to_each: empty row for a non-empty matrix");
@@ -122,6 +144,7 @@ pub fn add_row_to_each<T: Scalar>(matrix: &mut [T], row: &[T]) {
 /// # Panics
 /// Panics if `matrix.len()` is not a multiple of `sums.len()`.
 #[doc(hidden)]
+#[inline]
 pub fn add_column_sums<T: Scalar>(sums: &mut [T], matrix: &[T]) {
     if sums.is_empty() {
         assert!(matrix.is_empty(), "add_column_sums: no columns for a non-empty matrix");

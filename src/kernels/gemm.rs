@@ -61,6 +61,7 @@ impl Form {
 ///
 /// # Panics
 /// Panics if a slice's length does not equal its shape's size (see [`Form`]).
+#[inline]
 pub fn gemm<T: Scalar>(form: Form, m: usize, n: usize, k: usize, a: &[T], b: &[T], c: &mut [T], accumulate: bool) {
     check_lengths(form, m, n, k, a.len(), b.len(), c.len());
     run(path_for::<T>(form, m, n, k), form, m, n, k, a, b, c, accumulate);
@@ -102,6 +103,9 @@ pub fn gemm_with<T: Scalar>(
 
 /// Panics unless the slice lengths `a`, `b` and `c` fit the shapes of `form`
 /// with an `m x n` result and inner dimension `k`, naming the operand.
+/// Inlined, so that a caller that has checked the lengths already (the layer
+/// math) pays for no second check.
+#[inline(always)]
 pub(crate) fn check_lengths(form: Form, m: usize, n: usize, k: usize, a: usize, b: usize, c: usize) {
     let ((ar, ac), (br, bc)) = form.operand_shapes(m, n, k);
     // Sizes that overflow match no slice length (and must not wrap into one).

@@ -7,9 +7,10 @@
 //! run time). Either way every layer goes through [`Dense::forward_batch`] and
 //! [`Dense::backward_batch`]; this file only moves buffers between them.
 //!
-//! Where things are: `mod.rs` (the network: forward, backward, step, predict,
+//! Where things are: `mod.rs` (the network: forward, backward, step,
 //! parameter vectors and checks), `dyn_mlp.rs` ([`DynMlp`]'s constructors),
-//! `state_dict.rs` (safetensors in and out), `describe.rs` (the description
+//! `predict.rs` (inference that leaves the training cache alone, into the
+//! caller's buffers), `state_dict.rs` (safetensors in and out), `describe.rs` (the description
 //! of the network those files carry, and loading from it), `rust_source.rs` (export as a
 //! `static` of [`StaticLinear`](crate::StaticLinear)s), `fit.rs` ([`Fit`]),
 //! `checkpoint.rs` (network + optimizer state + [`Fit`] progress in one file,
@@ -37,6 +38,7 @@ mod checkpoint;
 mod describe;
 mod dyn_mlp;
 mod fit;
+mod predict;
 mod rust_source;
 mod state_dict;
 
@@ -44,6 +46,7 @@ mod state_dict;
 pub use checkpoint::write_atomically;
 pub use checkpoint::{CheckpointError, Progress};
 pub use fit::{EpochReport, Fit};
+pub use predict::PredictScratch;
 pub use state_dict::TensorNames;
 
 use alloc::vec::Vec;
@@ -67,8 +70,9 @@ use crate::{Activation, Dense, Error, Layers, Loss, Matrix, Optimizer, Parameter
 /// [`try_loss`](Mlp::try_loss) / [`loss`](Mlp::loss),
 /// [`try_backward_loss`](Mlp::try_backward_loss) / [`backward_loss`](Mlp::backward_loss),
 /// [`try_backward`](Mlp::try_backward) / [`backward`](Mlp::backward),
-/// [`try_step`](Mlp::try_step) / [`step`](Mlp::step) and
-/// [`try_predict`](Mlp::try_predict) / [`predict`](Mlp::predict). Everything
+/// [`try_step`](Mlp::try_step) / [`step`](Mlp::step),
+/// [`try_predict`](Mlp::try_predict) / [`predict`](Mlp::predict) and
+/// [`try_predict_into`](Mlp::try_predict_into) / [`predict_into`](Mlp::predict_into). Everything
 /// else that can fail (files, parameter vectors, checks) returns a `Result`
 /// under its plain name and has no panicking twin.
 #[derive(Debug, Clone)]
@@ -432,49 +436,6 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
         if let Err(err) = self.try_step(lr) {
             panic!("Mlp::step: {err}");
         }
-    }
-
-    /// Inference without touching the training cache: the output for every row
-    /// of `x`, in a new matrix.
-    ///
-    /// # Errors
-    /// [`Error::ShapeMismatch`] if `x` does not have [`Mlp::inputs`] columns.
-    pub fn try_predict(&self, x: &Matrix<T>) -> Result<Matrix<T>> {
-        if x.cols() != self.inputs() {
-            return Err(Error::ShapeMismatch { op: "predict", expected: (x.rows(), self.inputs()), found: x.shape() });
-        }
-        // Two allocations: the result, and one scratch buffer for the
-        // pre-activations and two layers' outputs in turn.
-        let (rows, depth) = (x.rows(), self.depth());
-        let widest = (0..depth).map(|index| self.layers.layer(index).outputs()).max().unwrap_or(0);
-        let size = rows.checked_mul(widest).filter(|size| size.checked_mul(3).is_some());
-        let Some(size) = size else { return Err(Error::TooLarge { op: "predict", rows, cols: 3 * widest }) };
-        let mut scratch = alloc::vec![T::zero(); 3 * size];
-        let (pre, rest) = scratch.split_at_mut(size);
-        let (even, odd) = rest.split_at_mut(size);
-        let mut result = Matrix::zeros(rows, self.outputs());
-        for index in 0..depth {
-            let layer = self.layers.layer(index);
-            let (len, previous) = (rows * layer.outputs(), rows * layer.inputs());
-            // Layer i reads layer i-1's output and writes into the other buffer.
-            let (from, to): (&[T], &mut [T]) = match (index, index % 2) {
-                (0, _) => (x.as_slice(), even),
-                (_, 0) => (&odd[..previous], even),
-                _ => (&even[..previous], odd),
-            };
-            let to = if index + 1 == depth { result.as_mut_slice() } else { &mut to[..len] };
-            layer.forward_batch(from, &mut pre[..len], to);
-        }
-        Ok(result)
-    }
-
-    /// Inference without touching the training cache; see [`Mlp::try_predict`].
-    ///
-    /// # Panics
-    /// Where [`Mlp::try_predict`] returns an error.
-    #[must_use]
-    pub fn predict(&self, x: &Matrix<T>) -> Matrix<T> {
-        self.try_predict(x).unwrap_or_else(|err| panic!("Mlp::predict: {err}"))
     }
 
     /// All parameters flattened: for each layer its weights (row-major), then its bias.

@@ -197,13 +197,23 @@ pub(crate) fn check_gradients<T: Scalar, P: Parameters<T> + ?Sized>(params: &mut
 }
 
 /// `torch.lerp(start, end, weight)` exactly as PyTorch's CPU kernel computes
-/// it (two formulas, for accuracy on either side of 0.5).
+/// it (two formulas, for accuracy on either side of 0.5). Adam picks the
+/// formula once per step (see `adam.rs`); RMSprop (`alloc`) uses this.
+#[cfg(any(feature = "alloc", test))]
 pub(crate) fn lerp<T: Scalar>(start: T, end: T, weight: T) -> T {
-    if weight.abs() < T::from_f64(0.5) {
-        start + weight * (end - start)
-    } else {
-        end - (end - start) * (T::one() - weight)
-    }
+    if weight.abs() < T::from_f64(0.5) { lerp_small(start, end, weight) } else { lerp_large(start, end, weight) }
+}
+
+/// [`lerp`]'s formula for weights below 0.5 in magnitude.
+#[inline(always)]
+pub(crate) fn lerp_small<T: Scalar>(start: T, end: T, weight: T) -> T {
+    start + weight * (end - start)
+}
+
+/// [`lerp`]'s formula for weights of 0.5 or more in magnitude.
+#[inline(always)]
+pub(crate) fn lerp_large<T: Scalar>(start: T, end: T, weight: T) -> T {
+    end - (end - start) * (T::one() - weight)
 }
 
 /// Refuses a learning rate that [`Optimizer::set_lr`] (or a schedule) made NaN,
