@@ -1,7 +1,7 @@
 //! The kill test: a training process that checkpoints every epoch is killed
-//! with SIGKILL at random moments (and right as a save starts), restarted from
-//! its last checkpoint, and must end with the same weights, bit for bit, as a
-//! run that was never interrupted.
+//! with SIGKILL at random moments, as a save starts and while a save writes
+//! its temporary file, restarted from its last checkpoint, and must end with
+//! the same weights, bit for bit, as a run that was never interrupted.
 //!
 //! The child process is this test binary itself, running the ignored test
 //! `kill_test_child` with `TINYMLP_KILL_TEST_DIR` set.
@@ -70,8 +70,12 @@ fn spawn(dir: &Path) -> Child {
 enum Kill {
     /// SIGKILL this long after the start.
     After(Duration),
-    /// SIGKILL as soon as the child reports this epoch, i.e. as its save starts.
+    /// SIGKILL as soon as the child reports this epoch, i.e. as its save starts
+    /// (while it builds the checkpoint's bytes).
     AtSave(usize),
+    /// SIGKILL while that save writes its temporary file (as soon as the file
+    /// appears).
+    AtWrite(usize),
 }
 
 /// Runs the child, killing it as `kill` says; returns whether it was killed
@@ -92,10 +96,17 @@ fn run_killed(dir: &Path, kill: Kill) -> (bool, bool) {
             let _ = child.kill(); // SIGKILL on Unix
             reader.join().unwrap();
         }
-        Kill::AtSave(epoch) => {
+        Kill::AtSave(epoch) | Kill::AtWrite(epoch) => {
             let target = format!("epoch {epoch}");
+            let temporary = dir.join("run.ckpt.tmp");
             for line in BufReader::new(stdout).lines() {
                 if line.unwrap() == target {
+                    if matches!(kill, Kill::AtWrite(_)) {
+                        let start = Instant::now();
+                        while !temporary.exists() && start.elapsed() < Duration::from_millis(200) {
+                            std::hint::spin_loop();
+                        }
+                    }
                     let _ = child.kill();
                     break;
                 }
@@ -138,7 +149,9 @@ fn killed_training_resumes_bit_for_bit() {
     let mut rng = Rng::new(2026);
     let mut kills = Vec::new();
     for point in 0..6 {
-        kills.push(vec![Kill::After(duration.mul_f64(rng.uniform(0.02, 0.98))), Kill::AtSave(point * 2)]);
+        kills.push(vec![Kill::After(duration.mul_f64(rng.uniform(0.02, 0.98)))]);
+        kills.push(vec![Kill::AtSave(point * 2)]);
+        kills.push(vec![Kill::AtWrite(point * 2 + 1)]);
     }
     // Two kills in one run: restarted, then killed again before finishing.
     kills.push(vec![Kill::AtSave(3), Kill::AtSave(7), Kill::After(duration / 3)]);
@@ -165,7 +178,7 @@ fn killed_training_resumes_bit_for_bit() {
     while during_save == 0 && extra < 30 {
         let dir = root.join(format!("extra-{extra}"));
         std::fs::create_dir_all(&dir).unwrap();
-        let (was_killed, in_save) = run_killed(&dir, Kill::AtSave(rng.below(EPOCHS as u64) as usize));
+        let (was_killed, in_save) = run_killed(&dir, Kill::AtWrite(rng.below(EPOCHS as u64) as usize));
         killed += usize::from(was_killed);
         during_save += usize::from(in_save);
         assert_eq!(finish(&dir), reference, "killed at a save: the resumed run's weights differ");
