@@ -127,21 +127,25 @@ pub enum Error {
         /// What was expected, in words.
         expected: &'static str,
     },
-    /// A model file's `__metadata__` lacks a key that loading it with its
-    /// description needs (`DynMlp::from_described`); a file without any
-    /// description, like PyTorch's own `state_dict`, lacks `tinymlp.format`.
+    /// A file's `__metadata__` lacks a key that reading it needs: a model
+    /// file's description (`DynMlp::from_described`; a file without any
+    /// description, like PyTorch's own `state_dict`, lacks `tinymlp.format`),
+    /// an optimizer's state (`optimizer`, `adam.step`, ...) or a checkpoint's
+    /// progress (`checkpoint.epoch`, ...).
     MissingMetadata {
-        /// The key, e.g. `tinymlp.format` or `tinymlp.layers.2.activation`.
+        /// The key, e.g. `tinymlp.format`, `tinymlp.layers.2.activation` or
+        /// `adam.step`.
         key: Name,
     },
-    /// A model file's `__metadata__` entry does not hold what its key needs (a
-    /// format version this crate does not read, a dtype that is not the
-    /// tensors', an activation spec that does not parse, a layer key beyond
-    /// the file's layers).
+    /// A file's `__metadata__` entry does not hold what its key needs: a format
+    /// version this crate does not read, a dtype that is not the tensors', an
+    /// activation spec that does not parse, a layer key beyond the file's
+    /// layers, an optimizer's hyper-parameter or step count that does not
+    /// parse or is out of range, a checkpoint's progress that does not parse.
     InvalidMetadata {
         /// The key.
         key: Name,
-        /// The value found.
+        /// The value found (its first 32 bytes).
         value: Name,
         /// What was expected, in words.
         expected: &'static str,
@@ -275,24 +279,6 @@ pub enum Error {
         expected: &'static str,
         /// The kind the file names.
         found: String,
-    },
-    /// An optimizer's state file lacks a metadata entry the optimizer needs
-    /// (e.g. `optimizer` or `adam.step`).
-    #[cfg(feature = "alloc")]
-    MissingStateMetadata {
-        /// The metadata key.
-        key: String,
-    },
-    /// A metadata entry of an optimizer's state does not parse as what it
-    /// must hold (a float, `true`/`false`, a step count) or is out of range.
-    #[cfg(feature = "alloc")]
-    BadStateMetadata {
-        /// The metadata key, e.g. `adam.step`.
-        key: String,
-        /// The value found (its first 64 characters).
-        value: String,
-        /// What the value must be.
-        expected: &'static str,
     },
     /// A metadata entry under an optimizer's prefix that the optimizer does
     /// not know (e.g. `adam.amsgrad`, which this crate does not implement).
@@ -625,12 +611,6 @@ impl fmt::Display for Error {
             #[cfg(feature = "alloc")]
             Error::WrongOptimizer { expected, found } => {
                 write!(f, "the file holds {found:?} optimizer state, not {expected:?}")
-            }
-            #[cfg(feature = "alloc")]
-            Error::MissingStateMetadata { key } => write!(f, "the optimizer state has no metadata entry {key:?}"),
-            #[cfg(feature = "alloc")]
-            Error::BadStateMetadata { key, value, expected } => {
-                write!(f, "optimizer state metadata {key:?} = {value:?} is invalid: expected {expected}")
             }
             #[cfg(feature = "alloc")]
             Error::UnexpectedStateMetadata { key } => {

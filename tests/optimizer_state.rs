@@ -550,9 +550,14 @@ fn another_optimizers_state_is_refused() {
     let mut rmsprop = optimizer::<f64>("rmsprop");
     refused(rmsprop.as_mut(), &info, &bytes, |e| matches!(e, Error::WrongOptimizer { expected: "rmsprop", .. }));
     let no_kind = rewrite(&bytes, |_, m| m.retain(|(k, _)| k != "optimizer"));
-    refused(adam.as_mut(), &info, &no_kind, |e| matches!(e, Error::MissingStateMetadata { key } if key == "optimizer"));
+    refused(
+        adam.as_mut(),
+        &info,
+        &no_kind,
+        |e| matches!(e, Error::MissingMetadata { key } if key.as_str() == "optimizer"),
+    );
     let network_only = <DynMlp<f64> as Net<f64>>::fresh(0).to_safetensors();
-    refused(adam.as_mut(), &info, &network_only, |e| matches!(e, Error::MissingStateMetadata { .. }));
+    refused(adam.as_mut(), &info, &network_only, |e| matches!(e, Error::MissingMetadata { .. }));
 }
 
 #[test]
@@ -661,12 +666,17 @@ fn bad_metadata_is_refused_naming_the_key() {
             adam.as_mut(),
             &info,
             &spoiled,
-            |e| matches!(e, Error::BadStateMetadata { key: k, value: v, .. } if k == key && v == value),
+            |e| matches!(e, Error::InvalidMetadata { key: k, value: v, .. } if k.as_str() == key && v.as_str() == value),
         );
         assert!(error.to_string().contains(key), "{error}");
     }
     let no_step = rewrite(&bytes, |_, m| m.retain(|(k, _)| k != "adam.step"));
-    refused(adam.as_mut(), &info, &no_step, |e| matches!(e, Error::MissingStateMetadata { key } if key == "adam.step"));
+    refused(
+        adam.as_mut(),
+        &info,
+        &no_step,
+        |e| matches!(e, Error::MissingMetadata { key } if key.as_str() == "adam.step"),
+    );
     let amsgrad = rewrite(&bytes, |_, m| set_metadata(m, "adam.amsgrad", "true"));
     refused(
         adam.as_mut(),

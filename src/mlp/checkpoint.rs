@@ -148,18 +148,6 @@ pub enum CheckpointError {
         /// The checksum of the content as read.
         computed: u64,
     },
-    /// A metadata entry the checkpoint needs is absent.
-    MissingKey {
-        /// The metadata key.
-        key: &'static str,
-    },
-    /// A metadata value does not parse.
-    InvalidValue {
-        /// The metadata key.
-        key: &'static str,
-        /// The value found (truncated to 32 bytes).
-        value: Name,
-    },
     /// The checkpoint holds another element type than the network's.
     Dtype {
         /// The network's element type.
@@ -217,10 +205,6 @@ impl fmt::Display for CheckpointError {
                 f,
                 "checkpoint damaged: its checksum is {stored:016x} but its content gives {computed:016x} (truncated, bit-flipped or edited)"
             ),
-            Self::MissingKey { key } => write!(f, "checkpoint metadata `{key}` is missing"),
-            Self::InvalidValue { key, value } => {
-                write!(f, "checkpoint metadata `{key}` has an invalid value `{value}`")
-            }
             Self::Dtype { expected, found } => {
                 write!(f, "checkpoint holds {found} values but the network is {expected}")
             }
@@ -287,7 +271,9 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     ///
     /// # Errors
     /// [`Error::Checkpoint`] for a file that is not a checkpoint, is damaged
-    /// (checksum), has another element type or unreadable metadata;
+    /// (checksum), has another element type or other activations;
+    /// [`Error::MissingMetadata`] or [`Error::InvalidMetadata`] naming the key
+    /// of a progress entry that is absent or does not parse;
     /// [`Error::Safetensors`] for a malformed file; the errors of
     /// [`Mlp::load_safetensors`] for a network of another shape; the errors of
     /// the optimizer's [`read_state`](crate::OptimizerState::read_state) for
@@ -416,7 +402,8 @@ fn check<T: Scalar>(file: &SafeTensors<'_>) -> Result<Option<Progress>> {
         Some(FORMAT) => {}
         Some(other) => return fail(CheckpointError::Version { found: Name::new(other) }),
     }
-    let stored = parse(file, KEY_CHECKSUM, |s| u64::from_str_radix(s, 16).ok().filter(|_| s.len() == 16))?;
+    let stored =
+        parse(file, KEY_CHECKSUM, "16 hex digits", |s| u64::from_str_radix(s, 16).ok().filter(|_| s.len() == 16))?;
     let computed = digest(file);
     if stored != computed {
         return fail(CheckpointError::Checksum { stored, computed });
@@ -428,16 +415,18 @@ fn check<T: Scalar>(file: &SafeTensors<'_>) -> Result<Option<Progress>> {
     if file.metadata_value(KEY_EPOCH).is_none() {
         return Ok(None);
     }
-    let epoch = parse(file, KEY_EPOCH, digits::<usize>)?;
-    let base_lr = parse(file, KEY_BASE_LR, |s| s.parse::<f64>().ok().filter(|lr| lr.is_finite() && *lr >= 0.0))?;
-    let seed = parse(file, KEY_SEED, digits::<u64>)?;
-    let batch_size = parse(file, KEY_BATCH_SIZE, |s| digits::<usize>(s).filter(|&b| b > 0))?;
-    let stopped = parse(file, KEY_STOPPED, |s| match s {
+    let epoch = parse(file, KEY_EPOCH, "a whole number", digits::<usize>)?;
+    let base_lr = parse(file, KEY_BASE_LR, "a finite number >= 0", |s| {
+        s.parse::<f64>().ok().filter(|lr| lr.is_finite() && *lr >= 0.0)
+    })?;
+    let seed = parse(file, KEY_SEED, "a whole number", digits::<u64>)?;
+    let batch_size = parse(file, KEY_BATCH_SIZE, "a whole number >= 1", |s| digits::<usize>(s).filter(|&b| b > 0))?;
+    let stopped = parse(file, KEY_STOPPED, "true or false", |s| match s {
         "true" => Some(true),
         "false" => Some(false),
         _ => None,
     })?;
-    let rng = parse(file, KEY_RNG, |s| {
+    let rng = parse(file, KEY_RNG, "four 16-digit hex words, not all zero", |s| {
         let mut words = [0u64; 4];
         let mut parts = s.split(',');
         for word in &mut words {
@@ -451,21 +440,22 @@ fn check<T: Scalar>(file: &SafeTensors<'_>) -> Result<Option<Progress>> {
 }
 
 fn required<'f>(file: &'f SafeTensors<'_>, key: &'static str) -> Result<&'f str> {
-    file.metadata_value(key).ok_or(Error::Checkpoint(CheckpointError::MissingKey { key }))
+    file.metadata_value(key).ok_or(Error::MissingMetadata { key: Name::new(key) })
 }
 
-fn parse<V>(file: &SafeTensors<'_>, key: &'static str, read: impl Fn(&str) -> Option<V>) -> Result<V> {
+fn parse<V>(
+    file: &SafeTensors<'_>,
+    key: &'static str,
+    expected: &'static str,
+    read: impl Fn(&str) -> Option<V>,
+) -> Result<V> {
     let value = required(file, key)?;
-    read(value).ok_or_else(|| invalid(key, value))
+    read(value).ok_or_else(|| Error::InvalidMetadata { key: Name::new(key), value: Name::new(value), expected })
 }
 
 /// Decimal digits only (`str::parse` would also take a leading `+`).
 fn digits<V: core::str::FromStr>(text: &str) -> Option<V> {
     (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())).then(|| text.parse().ok()).flatten()
-}
-
-fn invalid(key: &'static str, value: &str) -> Error {
-    Error::Checkpoint(CheckpointError::InvalidValue { key, value: Name::new(value) })
 }
 
 /// FNV-1a (64 bit) of every tensor (name, dtype, shape, bytes, in name order)

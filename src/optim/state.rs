@@ -119,8 +119,8 @@ impl ParameterInfo {
 ///   ([`Error::StateConfig`]): moments gathered with another β or another
 ///   momentum mean something else, so a silent switch would not resume the
 ///   same training. Make the optimizer with the saved configuration;
-/// - metadata must be present ([`Error::MissingStateMetadata`]), parse and be
-///   finite ([`Error::BadStateMetadata`]), and be known
+/// - metadata must be present ([`Error::MissingMetadata`]), parse and be
+///   finite ([`Error::InvalidMetadata`]), and be known
 ///   ([`Error::UnexpectedStateMetadata`]: e.g. `adam.amsgrad`);
 /// - every buffer for every parameter must be there
 ///   ([`Error::MissingStateTensor`]), with the parameter's shape
@@ -360,23 +360,27 @@ pub(crate) fn read_metadata(
     metadata: &[(&'static str, Value)],
 ) -> Result<Restored> {
     match file.metadata_value(KIND_KEY) {
-        None => return Err(Error::MissingStateMetadata { key: KIND_KEY.to_string() }),
+        None => return Err(Error::MissingMetadata { key: Name::new(KIND_KEY) }),
         Some(found) if found != kind => return Err(Error::WrongOptimizer { expected: kind, found: clip(found) }),
         Some(_) => {}
     }
     let mut restored = Restored { lr: 0.0, step: 0 };
     for &(name, ours) in metadata {
         let key = format!("{kind}.{name}");
-        let text = file.metadata_value(&key).ok_or_else(|| Error::MissingStateMetadata { key: key.clone() })?;
-        let theirs = ours.parse_like(text).map_err(|expected| Error::BadStateMetadata {
-            key: key.clone(),
-            value: clip(text),
+        let text = file.metadata_value(&key).ok_or_else(|| Error::MissingMetadata { key: Name::new(&key) })?;
+        let theirs = ours.parse_like(text).map_err(|expected| Error::InvalidMetadata {
+            key: Name::new(&key),
+            value: Name::new(text),
             expected,
         })?;
         match (name, theirs) {
             (LR, Value::Float(lr)) if lr.is_finite() && lr >= 0.0 => restored.lr = lr,
             (LR, _) => {
-                return Err(Error::BadStateMetadata { key, value: clip(text), expected: "a finite value >= 0" });
+                return Err(Error::InvalidMetadata {
+                    key: Name::new(&key),
+                    value: Name::new(text),
+                    expected: "a finite value >= 0",
+                });
             }
             (STEP, Value::Count(step)) => restored.step = step,
             _ if !ours.same(theirs) => {
