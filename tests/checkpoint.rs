@@ -216,6 +216,8 @@ fn fit_checkpoints_every_n_epochs_and_at_the_end() {
         })
         .unwrap();
     assert_eq!(seen, [(0, None), (1, None), (2, None), (3, Some(3)), (4, Some(3)), (5, Some(3)), (6, Some(6))]);
+    let debug = format!("{:?}", Fit::<f64>::new(7, 8).checkpoint(&path, 3));
+    assert!(debug.contains("checkpoint: Some((") && debug.contains("run.ckpt"), "{debug}");
     let (mut probe, mut probe_adam) = (dyn_net::<f64>(), Adam::with_lr(0.01).unwrap());
     assert_eq!(probe.read_checkpoint(&path, &mut probe_adam).unwrap().unwrap().epochs_done(), 7);
     assert_eq!(probe.parameters_to_vec(), net.parameters_to_vec());

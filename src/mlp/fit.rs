@@ -55,15 +55,18 @@ pub struct Fit<'v, T: Scalar> {
 
 impl<T: Scalar> core::fmt::Debug for Fit<'_, T> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Fit")
+        let mut debug = f.debug_struct("Fit");
+        debug
             .field("epochs", &self.epochs)
             .field("batch_size", &self.batch_size)
             .field("shuffle", &self.shuffle)
             .field("seed", &self.seed)
             .field("validation", &self.validation.map(|(x, y)| (x.shape(), y.shape())))
             .field("schedule", &self.schedule.map(|_| "dyn Schedule"))
-            .field("resume", &self.resume)
-            .finish_non_exhaustive()
+            .field("resume", &self.resume);
+        #[cfg(feature = "std")]
+        debug.field("checkpoint", &self.checkpoint);
+        debug.finish()
     }
 }
 
