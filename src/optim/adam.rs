@@ -132,15 +132,7 @@ impl<T: Scalar> Optimizer<T> for Adam<T> {
         self.config.lr = lr;
     }
 
-    #[cfg(feature = "alloc")]
-    fn state(&self) -> Option<&dyn crate::OptimizerState<T>> {
-        Some(self)
-    }
-
-    #[cfg(feature = "alloc")]
-    fn state_mut(&mut self) -> Option<&mut dyn crate::OptimizerState<T>> {
-        Some(self)
-    }
+    state_through_self!();
 }
 
 impl AdamConfig {
@@ -352,15 +344,7 @@ impl<T: Scalar, const N: usize> Optimizer<T> for StaticAdam<T, N> {
         self.config.lr = lr;
     }
 
-    #[cfg(feature = "alloc")]
-    fn state(&self) -> Option<&dyn crate::OptimizerState<T>> {
-        Some(self)
-    }
-
-    #[cfg(feature = "alloc")]
-    fn state_mut(&mut self) -> Option<&mut dyn crate::OptimizerState<T>> {
-        Some(self)
-    }
+    state_through_self!();
 }
 
 #[cfg(all(test, feature = "alloc"))]

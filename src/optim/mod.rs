@@ -14,6 +14,22 @@
 //! (`state.rs`, with `alloc`): safetensors tensors named after the parameters
 //! ([`ParameterInfo`]), so that training resumes bit for bit.
 
+/// [`Optimizer::state`] and [`Optimizer::state_mut`] for an optimizer that
+/// implements [`OptimizerState`] itself (every optimizer of this crate).
+macro_rules! state_through_self {
+    () => {
+        #[cfg(feature = "alloc")]
+        fn state(&self) -> Option<&dyn crate::OptimizerState<T>> {
+            Some(self)
+        }
+
+        #[cfg(feature = "alloc")]
+        fn state_mut(&mut self) -> Option<&mut dyn crate::OptimizerState<T>> {
+            Some(self)
+        }
+    };
+}
+
 mod adam;
 #[cfg(feature = "alloc")]
 mod rmsprop;

@@ -150,15 +150,7 @@ impl<T: Scalar> Optimizer<T> for RmsProp<T> {
         self.config.lr = lr;
     }
 
-    #[cfg(feature = "alloc")]
-    fn state(&self) -> Option<&dyn crate::OptimizerState<T>> {
-        Some(self)
-    }
-
-    #[cfg(feature = "alloc")]
-    fn state_mut(&mut self) -> Option<&mut dyn crate::OptimizerState<T>> {
-        Some(self)
-    }
+    state_through_self!();
 }
 
 #[cfg(test)]

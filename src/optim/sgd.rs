@@ -107,15 +107,7 @@ impl<T: Scalar> Optimizer<T> for Sgd<T> {
         self.config.lr = lr;
     }
 
-    #[cfg(feature = "alloc")]
-    fn state(&self) -> Option<&dyn crate::OptimizerState<T>> {
-        Some(self)
-    }
-
-    #[cfg(feature = "alloc")]
-    fn state_mut(&mut self) -> Option<&mut dyn crate::OptimizerState<T>> {
-        Some(self)
-    }
+    state_through_self!();
 }
 
 impl SgdConfig {
@@ -245,15 +237,7 @@ impl<T: Scalar, const N: usize> Optimizer<T> for StaticSgd<T, N> {
         self.config.lr = lr;
     }
 
-    #[cfg(feature = "alloc")]
-    fn state(&self) -> Option<&dyn crate::OptimizerState<T>> {
-        Some(self)
-    }
-
-    #[cfg(feature = "alloc")]
-    fn state_mut(&mut self) -> Option<&mut dyn crate::OptimizerState<T>> {
-        Some(self)
-    }
+    state_through_self!();
 }
 
 #[cfg(feature = "alloc")]
