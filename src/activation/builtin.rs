@@ -136,7 +136,38 @@ impl<T: Scalar> Activation<T> for Tanh {
     fn derivative(&self, _x: T, y: T) -> T {
         T::one() - y * y
     }
-    vectorised_slices!();
+    /// [`Activation::value`]'s operations in three stages over blocks of the
+    /// slice ([`fast::tanh_reduce`] and the two after it), about a third
+    /// faster than one loop of the whole chain; the same bits.
+    fn forward_slice(&self, x: &[T], y: &mut [T]) {
+        tanh_staged_on(kernels::best_path(), x, y);
+    }
+    fn backward_slice(&self, x: &[T], y: &[T], grad: &mut [T]) {
+        let this = *self;
+        kernels::scale_by(
+            x,
+            y,
+            grad,
+            #[inline(always)]
+            |x_i, y_i| Activation::<T>::derivative(&this, x_i, y_i),
+        );
+    }
+}
+
+/// [`Tanh`]'s forward slice on `path`.
+#[inline]
+pub(crate) fn tanh_staged_on<T: Scalar>(path: kernels::Path, x: &[T], y: &mut [T]) {
+    kernels::map_staged_on(
+        path,
+        x,
+        y,
+        #[inline(always)]
+        |x_i| fast::tanh_reduce(x_i),
+        #[inline(always)]
+        |r| fast::tanh_poly(r),
+        #[inline(always)]
+        |p, x_i| fast::tanh_finish(p, x_i),
+    );
 }
 
 /// `max(0, x)`; derivative 0 at `x <= 0` (as PyTorch), 1 above.

@@ -38,6 +38,44 @@ pub(crate) fn map_on<T: Copy>(path: Path, x: &[T], y: &mut [T], f: impl Fn(T) ->
     );
 }
 
+/// `y[i] = last(second(first(x[i])), x[i])`, compiled for `path` as [`map_on`]
+/// (every path gives the same bits): for a long straight-line `f` cut into
+/// three stages. Each stage runs over a block of elements (small enough to
+/// stay in L1) before the next, so the CPU keeps more elements in flight
+/// than with the whole chain in one loop body.
+///
+/// # Panics
+/// If the lengths differ or `path` is not available on this CPU.
+#[inline]
+pub(crate) fn map_staged_on<T: Copy>(
+    path: Path,
+    x: &[T],
+    y: &mut [T],
+    first: impl Fn(T) -> T,
+    second: impl Fn(T) -> T,
+    last: impl Fn(T, T) -> T,
+) {
+    /// Elements per block: 4 KiB of inputs and outputs at f64.
+    const BLOCK: usize = 256;
+    assert_eq!(x.len(), y.len(), "forward_slice: input and output lengths differ");
+    compiled_for(
+        path,
+        x.len(),
+        #[inline(always)]
+        || {
+            for (y, x) in y.chunks_mut(BLOCK).zip(x.chunks(BLOCK)) {
+                map_loop(x, y, &first);
+                for y_i in y.iter_mut() {
+                    *y_i = second(*y_i);
+                }
+                for (y_i, &x_i) in y.iter_mut().zip(x) {
+                    *y_i = last(*y_i, x_i);
+                }
+            }
+        },
+    );
+}
+
 /// `grad[i] = grad[i] · f(x[i], y[i])` on the best path, as [`map`].
 ///
 /// # Panics

@@ -128,9 +128,39 @@ pub(crate) fn expm1(x: F) -> F {
 #[inline(always)]
 pub(crate) fn tanh(x: F) -> F {
     // tanh|x| = E/(E + 2) with E = e^(2|x|) − 1, accurate for every |x|.
-    let y = abs(x) + abs(x);
-    let (k, r) = reduce_wide(if y > TANH_CLAMP { TANH_CLAMP } else { y });
+    let (k, r) = tanh_k_r(x);
     let e = expm1_reduced(k, r);
+    with_sign_of(e / (e + 2.0), x)
+}
+
+/// [`tanh`] in three stages, for loops that run each stage over a block of
+/// elements before the next (shorter dependency chains, so that more elements
+/// are in flight): `tanh(x) = tanh_finish(tanh_poly(tanh_reduce(x)), x)`, the
+/// same operations as [`tanh`].
+#[inline(always)]
+pub(crate) fn tanh_reduce(x: F) -> F {
+    tanh_k_r(x).1
+}
+
+/// `k` and `r` of `2|x| = k·ln 2 + r` (clamped), as [`tanh`] reduces.
+#[inline(always)]
+fn tanh_k_r(x: F) -> (F, F) {
+    let y = abs(x) + abs(x);
+    reduce_wide(if y > TANH_CLAMP { TANH_CLAMP } else { y })
+}
+
+/// The second stage of [`tanh_reduce`]: `e^r − 1`.
+#[inline(always)]
+pub(crate) fn tanh_poly(r: F) -> F {
+    expm1_wide(r)
+}
+
+/// The last stage of [`tanh_reduce`]: `tanh(x)` from `p = tanh_poly(tanh_reduce(x))`.
+#[inline(always)]
+pub(crate) fn tanh_finish(p: F, x: F) -> F {
+    let (k, _) = tanh_k_r(x);
+    let s = pow2(k);
+    let e = s * p - (1.0 - s);
     with_sign_of(e / (e + 2.0), x)
 }
 

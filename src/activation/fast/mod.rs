@@ -81,6 +81,12 @@ generic! {
     fn expm1(x);
     /// `tanh(x)`.
     fn tanh(x);
+    /// The first stage of `tanh` in three (see `body.rs`).
+    fn tanh_reduce(x);
+    /// The second stage of `tanh` in three.
+    fn tanh_poly(r);
+    /// The last stage of `tanh` in three.
+    fn tanh_finish(p, x);
     /// The logistic function `1/(1 + e^(−x))`.
     fn sigmoid(x);
     /// `ln(1 + e^x)` for every `x`.
