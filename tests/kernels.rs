@@ -170,6 +170,42 @@ fn gemm_takes_the_path_path_for_names() {
     }
 }
 
+/// Outer products (`k = 1`) give the same bits on every path, with and
+/// without accumulation, signed zeros included: one rounded multiply, added
+/// to zero or to C. (Except the sign of a product that underflows to zero: a
+/// fused multiply-add keeps it, `0 + (-0)` does not. Not tested here.)
+#[test]
+fn outer_products_give_the_same_bits_on_every_path() {
+    fn check<T: Scalar>() {
+        for &(m, n) in &[(200, 32), (7, 13), (64, 64), (1, 5), (33, 1)] {
+            for form in FORMS {
+                let ((ar, ac), (br, bc)) = form.operand_shapes(m, n, 1);
+                let mut a: Vec<T> = filled(ar * ac, 7);
+                let mut b: Vec<T> = filled(br * bc, 8);
+                a[0] = T::from_f64(-0.0);
+                b[bc - 1] = T::from_f64(-0.0);
+                for accumulate in [false, true] {
+                    let start: Vec<T> = filled(m * n, 9)
+                        .into_iter()
+                        .map(|v: T| if accumulate { v } else { T::from_f64(-0.0) })
+                        .collect();
+                    let run = |path: Path| {
+                        let mut c = start.clone();
+                        gemm_with(path, form, m, n, 1, &a, &b, &mut c, accumulate);
+                        bits(&c)
+                    };
+                    let simple = run(Path::Simple);
+                    for path in available_paths() {
+                        assert_eq!(run(path), simple, "{path} {form:?} {m}x{n}x1 accumulate {accumulate}");
+                    }
+                }
+            }
+        }
+    }
+    check::<f32>();
+    check::<f64>();
+}
+
 fn bits<T: Scalar>(values: &[T]) -> Vec<u64> {
     values.iter().map(|v| Scalar::as_f64(*v).to_bits()).collect()
 }

@@ -94,6 +94,9 @@ pub fn available_paths() -> impl Iterator<Item = Path> {
 ///
 /// [`Path::Simple`] where the plain loops are faster than packing: tiny
 /// products (at most 2048 multiply-adds, at most 4 rows or a single column),
+/// outer products (`k = 1`: one rounded multiply per element on every path,
+/// so the same bits as the packed paths but for the sign of a product that
+/// underflows to zero),
 /// shallow and narrow ones (`k <= 4` and `n <= 8`), and the forms whose loops
 /// run along `k` when C has few elements (`A·Bᵀ` with `n <= 2` or
 /// `m·n <= 96`, `Aᵀ·B` with `m·n <= 64`). Otherwise the best packed path of
@@ -122,6 +125,7 @@ pub fn path_for<T: Scalar>(form: Form, m: usize, n: usize, k: usize) -> Path {
     let simple = work <= 2048
         || m <= 4
         || n == 1
+        || k == 1
         || (k <= 4 && n <= 8)
         || match form {
             Form::ABt => n <= 2 || outputs <= 96,
