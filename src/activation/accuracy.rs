@@ -201,17 +201,19 @@ fn every_kernel_path_gives_the_same_bits() {
 }
 
 /// The staged forward loop of `tanh` gives the bits of `value` on every path,
-/// over several blocks and a partial one.
+/// for short slices (one loop) and long ones (several blocks and a partial one).
 #[test]
 fn staged_tanh_gives_the_bits_of_value_on_every_path() {
     fn check<T: Scalar>(xs: &[f64]) {
-        let x: Vec<T> = xs.iter().map(|&v| T::from_f64(v)).collect();
-        for path in kernels::available_paths() {
-            let mut y = alloc::vec![T::zero(); x.len()];
-            super::builtin::tanh_staged_on(path, &x, &mut y);
-            for (&x_i, &y_i) in x.iter().zip(&y) {
-                let value = Activation::<T>::value(&super::Tanh, x_i);
-                assert!(same(y_i, value), "{path} {}: tanh({x_i:?}) = {value:?}, staged {y_i:?}", T::NAME);
+        for len in [0, 1, 63, 64, 65, 300, xs.len()] {
+            let x: Vec<T> = xs[xs.len() - len..].iter().map(|&v| T::from_f64(v)).collect();
+            for path in kernels::available_paths() {
+                let mut y = alloc::vec![T::zero(); x.len()];
+                super::builtin::tanh_staged_on(path, &x, &mut y);
+                for (&x_i, &y_i) in x.iter().zip(&y) {
+                    let value = Activation::<T>::value(&super::Tanh, x_i);
+                    assert!(same(y_i, value), "{path} {}: tanh({x_i:?}) = {value:?}, staged {y_i:?}", T::NAME);
+                }
             }
         }
     }

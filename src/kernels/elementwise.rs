@@ -57,12 +57,19 @@ pub(crate) fn map_staged_on<T: Copy>(
 ) {
     /// Elements per block: 4 KiB of inputs and outputs at f64.
     const BLOCK: usize = 256;
+    /// Below this many elements, one loop of the whole chain.
+    const SHORT: usize = 64;
     assert_eq!(x.len(), y.len(), "forward_slice: input and output lengths differ");
     compiled_for(
         path,
         x.len(),
         #[inline(always)]
         || {
+            if x.len() < SHORT {
+                // Too few elements for the chains to limit the loop: one pass,
+                // without the stages' three loop overheads.
+                return map_loop(x, y, |x_i| last(second(first(x_i)), x_i));
+            }
             for (y, x) in y.chunks_mut(BLOCK).zip(x.chunks(BLOCK)) {
                 map_loop(x, y, &first);
                 for y_i in y.iter_mut() {
