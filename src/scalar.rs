@@ -68,8 +68,8 @@ pub(crate) mod sealed {
 
     /// Seals [`Scalar`](super::Scalar) and carries the per-type kernel hooks.
     pub trait Sealed: Sized {
-        /// `C (+)= op(A)·op(B)` on `path`, a packed path this CPU has; lengths
-        /// are already checked.
+        /// `C (+)= op(A)·op(B)` (then `+ bias` on every row) on `path`, a
+        /// packed path this CPU has; lengths are already checked.
         #[allow(clippy::too_many_arguments)]
         fn packed_gemm(
             path: Path,
@@ -81,6 +81,7 @@ pub(crate) mod sealed {
             b: &[Self],
             c: &mut [Self],
             accumulate: bool,
+            bias: Option<&[Self]>,
         );
     }
 
@@ -99,8 +100,9 @@ pub(crate) mod sealed {
                     b: &[$elem],
                     c: &mut [$elem],
                     accumulate: bool,
+                    bias: Option<&[$elem]>,
                 ) {
-                    crate::kernels::$packed_gemm(path, form, m, n, k, a, b, c, accumulate);
+                    crate::kernels::$packed_gemm(path, form, m, n, k, a, b, c, accumulate, bias);
                 }
             }
         };

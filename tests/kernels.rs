@@ -170,6 +170,50 @@ fn gemm_takes_the_path_path_for_names() {
     }
 }
 
+/// `gemm_bias` gives the bits of `gemm` followed by `add_row_to_each`, on
+/// every path and shape class: partial tiles, several depth blocks, `k = 0`,
+/// and biases of `-0` on products of `-0`.
+#[test]
+fn the_bias_added_on_the_way_out_gives_the_bits_of_adding_it_after() {
+    fn check<T: Scalar>(path: Path, form: Form, m: usize, n: usize, k: usize) {
+        let ((ar, ac), (br, bc)) = form.operand_shapes(m, n, k);
+        let mut a: Vec<T> = filled(ar * ac, 11);
+        let b: Vec<T> = filled(br * bc, 12);
+        let mut bias: Vec<T> = filled(n, 13);
+        if let (Some(first), Some(b0)) = (a.first_mut(), bias.first_mut()) {
+            // Row 0 of op(A) all -0 for AB/ABt: the products of column 0 are -0.
+            *first = T::from_f64(-0.0);
+            *b0 = T::from_f64(-0.0);
+        }
+        if form != Form::AtB && k > 0 {
+            a[..k].fill(T::from_f64(-0.0));
+        }
+        let start: Vec<T> = filled(m * n, 14);
+        let mut expected = start.clone();
+        gemm_with(path, form, m, n, k, &a, &b, &mut expected, false);
+        tinymlp::kernels::add_row_to_each(&mut expected, &bias);
+        let mut fused = start;
+        tinymlp::kernels::gemm_bias_with(path, form, m, n, k, &a, &b, &mut fused, &bias);
+        assert_eq!(bits(&fused), bits(&expected), "{path} {form:?} {m}x{n}x{k} {}", T::NAME);
+    }
+    let shapes = [(200, 32, 32), (200, 32, 1), (1, 4, 16), (13, 17, 5), (7, 33, 400), (37, 9, 0), (64, 64, 64)];
+    for path in available_paths() {
+        for form in FORMS {
+            for &(m, n, k) in &shapes {
+                check::<f32>(path, form, m, n, k);
+                check::<f64>(path, form, m, n, k);
+            }
+        }
+    }
+    // Through the dispatching entry point as well.
+    let (x, w, bias) = (filled::<f64>(200 * 32, 1), filled::<f64>(32 * 32, 2), filled::<f64>(32, 3));
+    let (mut fused, mut expected) = (vec![0.0; 200 * 32], vec![0.0; 200 * 32]);
+    tinymlp::kernels::gemm_bias(Form::ABt, 200, 32, 32, &x, &w, &mut fused, &bias);
+    gemm(Form::ABt, 200, 32, 32, &x, &w, &mut expected, false);
+    tinymlp::kernels::add_row_to_each(&mut expected, &bias);
+    assert_eq!(bits(&fused), bits(&expected));
+}
+
 /// Outer products (`k = 1`) give the same bits on every path, with and
 /// without accumulation, signed zeros included: one rounded multiply, added
 /// to zero or to C. (Except the sign of a product that underflows to zero: a

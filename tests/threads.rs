@@ -46,6 +46,20 @@ fn check<T: tinymlp::Scalar>(form: Form, m: usize, n: usize, k: usize) {
                 );
             }
         }
+        // With a bias added on the way out: the bits of the product, then the
+        // row added, on one thread.
+        let bias: Vec<T> = filled(n, 4).into_iter().map(T::from_f64).collect();
+        kernels::set_threads(1);
+        let mut expected = c0.clone();
+        gemm_with(path, form, m, n, k, &a, &b, &mut expected, false);
+        kernels::add_row_to_each(&mut expected, &bias);
+        for threads in [1, 2, 3] {
+            kernels::set_threads(threads);
+            let mut fused = c0.clone();
+            kernels::gemm_bias_with(path, form, m, n, k, &a, &b, &mut fused, &bias);
+            let bits = |v: &[T]| v.iter().map(|x| tinymlp::Scalar::as_f64(*x).to_bits()).collect::<Vec<_>>();
+            assert!(bits(&fused) == bits(&expected), "{path} {form:?} {m}x{n}x{k} {} bias, {threads} threads", T::NAME);
+        }
     }
     kernels::set_threads(1);
 }

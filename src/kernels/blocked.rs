@@ -43,13 +43,14 @@ pub(crate) trait MicroKernel<T>: Copy {
     const NR: usize;
     /// Deepest depth block.
     const KC: usize;
-    /// `c[i·ldc + j] = (c[i·ldc + j] +) Σₚ a[p·MR + i]·b[p·NR + j]` for the
-    /// `MR x NR` tile, with the depth `a.len() / MR`; stores without reading C
-    /// when `accumulate` is false.
+    /// `c[i·ldc + j] = (c[i·ldc + j] +) Σₚ a[p·MR + i]·b[p·NR + j] (+ bias[j])`
+    /// for the `MR x NR` tile, with the depth `a.len() / MR`; stores without
+    /// reading C when `accumulate` is false, and adds `bias` (if any) to the
+    /// result, rounding the sum and then the bias addition.
     ///
     /// Implementations panic unless `a.len() == kc·MR`, `b.len() == kc·NR`,
-    /// `ldc >= NR` and `c.len() >= (MR - 1)·ldc + NR`.
-    fn tile(self, a: &[T], b: &[T], c: &mut [T], ldc: usize, accumulate: bool);
+    /// `ldc >= NR`, `c.len() >= (MR - 1)·ldc + NR` and `bias` holds `NR` values.
+    fn tile(self, a: &[T], b: &[T], c: &mut [T], ldc: usize, accumulate: bool, bias: Option<&[T]>);
 
     /// As [`tile`](MicroKernel::tile), with A read in place: element (i, p)
     /// at `a[i·row_stride + p·depth_stride]`, and the depth `b.len() / NR`.
@@ -66,6 +67,7 @@ pub(crate) trait MicroKernel<T>: Copy {
         c: &mut [T],
         ldc: usize,
         accumulate: bool,
+        bias: Option<&[T]>,
     );
 
     /// Asks the CPU to start loading `data` into cache (a hint: no effect on
@@ -113,13 +115,20 @@ fn depth_block(k: usize, kc_max: usize) -> usize {
 /// `C (+)= op(A)·op(B)` with `kernel` for `product`; `c` holds `m x n`
 /// values (checked by the caller).
 pub(crate) fn gemm<T: Scalar, K: MicroKernel<T>>(kernel: K, product: Product<'_, T>, c: &mut [T]) {
-    let Product { m, n, k, accumulate, .. } = product;
+    let Product { m, n, k, accumulate, bias, .. } = product;
     if m == 0 || n == 0 {
         return;
     }
     if k == 0 {
         if !accumulate {
             c.fill(T::zero());
+        }
+        if let Some(bias) = bias {
+            for c_row in c.chunks_exact_mut(n) {
+                for (c_ij, &b_j) in c_row.iter_mut().zip(bias) {
+                    *c_ij = *c_ij + b_j;
+                }
+            }
         }
         return;
     }
@@ -153,7 +162,7 @@ pub(crate) fn gemm<T: Scalar, K: MicroKernel<T>>(kernel: K, product: Product<'_,
 /// (for a partial last panel of A: full panels are read in place).
 #[inline(never)]
 fn run<T: Scalar, K: MicroKernel<T>>(kernel: K, product: Product<'_, T>, c: &mut [T], space: &mut [T]) {
-    let Product { form, m, n, k, a, lda, b, ldb, accumulate } = product;
+    let Product { form, m, n, k, a, lda, b, ldb, accumulate, bias } = product;
     let (mr, nr) = (K::MR, K::NR);
     let kc_max = depth_block(k, K::KC);
     let (b_space, rest) = space.split_at_mut(kc_max * nr);
@@ -171,6 +180,8 @@ fn run<T: Scalar, K: MicroKernel<T>>(kernel: K, product: Product<'_, T>, c: &mut
     for (depth_index, p0) in (0..k).step_by(kc_max).enumerate() {
         let kc = kc_max.min(k - p0);
         let add = accumulate || depth_index > 0;
+        // The bias goes on with the last depth block's write-back.
+        let bias = if p0 + kc == k { bias } else { None };
         // A partial last panel of A is packed with zero rows, once per depth block.
         if !m.is_multiple_of(mr) {
             pack_a(a, row_stride, depth_stride, m, m - m % mr, p0, mr, &mut a_slot[..mr * kc]);
@@ -190,23 +201,28 @@ fn run<T: Scalar, K: MicroKernel<T>>(kernel: K, product: Product<'_, T>, c: &mut
                     }
                     let i = i0 + panel * mr;
                     let rows = mr.min(m - i);
-                    let tile = |c_tile: &mut [T], ldc: usize, add: bool| {
+                    let tile = |c_tile: &mut [T], ldc: usize, add: bool, bias: Option<&[T]>| {
                         if rows == mr {
                             let a_panel = &a[i * row_stride + p0 * depth_stride..];
-                            kernel.tile_strided(a_panel, row_stride, depth_stride, b_panel, c_tile, ldc, add);
+                            kernel.tile_strided(a_panel, row_stride, depth_stride, b_panel, c_tile, ldc, add, bias);
                         } else {
-                            kernel.tile(&a_slot[..mr * kc], b_panel, c_tile, ldc, add);
+                            kernel.tile(&a_slot[..mr * kc], b_panel, c_tile, ldc, add, bias);
                         }
                     };
                     if rows == mr && cols == nr {
-                        tile(&mut c[i * n + j0..(i + mr - 1) * n + j0 + nr], n, add);
+                        let bias = bias.map(|bias| &bias[j0..j0 + nr]);
+                        tile(&mut c[i * n + j0..(i + mr - 1) * n + j0 + nr], n, add, bias);
                     } else {
                         // Partial tile: same arithmetic into a scratch tile, then
-                        // the same final addition into the live part of C.
-                        tile(edge, nr, false);
+                        // the same final addition (and bias) into the live part of C.
+                        tile(edge, nr, false, None);
                         for (c_row, t_row) in c[i * n..].chunks_mut(n).zip(edge.chunks_exact(nr)).take(rows) {
-                            for (c_ij, &t) in c_row[j0..j0 + cols].iter_mut().zip(t_row) {
-                                *c_ij = if add { *c_ij + t } else { t };
+                            for (j, (c_ij, &t)) in c_row[j0..j0 + cols].iter_mut().zip(t_row).enumerate() {
+                                let sum = if add { *c_ij + t } else { t };
+                                *c_ij = match bias {
+                                    Some(bias) => sum + bias[j0 + j],
+                                    None => sum,
+                                };
                             }
                         }
                     }

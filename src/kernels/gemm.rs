@@ -7,6 +7,7 @@ use super::blocked;
 #[cfg(target_arch = "x86_64")]
 use super::dispatch::{CHEAP, WIDE_MIN, best_packed, compiled_for};
 use super::dispatch::{Path, path_for};
+use super::elementwise::add_row_to_each;
 use super::portable;
 use super::product::Product;
 #[cfg(target_arch = "x86_64")]
@@ -64,7 +65,61 @@ impl Form {
 #[inline]
 pub fn gemm<T: Scalar>(form: Form, m: usize, n: usize, k: usize, a: &[T], b: &[T], c: &mut [T], accumulate: bool) {
     check_lengths(form, m, n, k, a.len(), b.len(), c.len());
-    run(path_for::<T>(form, m, n, k), form, m, n, k, a, b, c, accumulate);
+    run(path_for::<T>(form, m, n, k), form, m, n, k, a, b, c, accumulate, None);
+}
+
+/// `C = op(A)·op(B) + 1·biasᵀ`: [`gemm()`] without accumulation, then `bias`
+/// (`n` values) added to every row of C, with the same roundings (and the same
+/// bits) as [`gemm()`] followed by [`add_row_to_each`]. The packed paths add
+/// the bias as they write each tile of C, so C makes one trip through memory
+/// instead of two (a layer's forward pass).
+///
+/// Unstable: public for the crate's tests and fuzz targets only, hidden from
+/// the documentation and not covered by semver.
+///
+/// ```
+/// use tinymlp::kernels::{gemm_bias, Form};
+///
+/// let x = [1.0, 2.0]; // 1x2
+/// let w = [3.0, 4.0, 5.0, 6.0]; // 2x2, one row per output
+/// let mut y = [0.0; 2];
+/// gemm_bias(Form::ABt, 1, 2, 2, &x, &w, &mut y, &[0.5, -0.5]);
+/// assert_eq!(y, [11.5, 16.5]);
+/// ```
+///
+/// # Panics
+/// Panics if a slice's length does not equal its shape's size (see [`Form`]),
+/// or if `bias` does not hold `n` values.
+#[doc(hidden)]
+#[inline]
+pub fn gemm_bias<T: Scalar>(form: Form, m: usize, n: usize, k: usize, a: &[T], b: &[T], c: &mut [T], bias: &[T]) {
+    gemm_bias_with(path_for::<T>(form, m, n, k), form, m, n, k, a, b, c, bias);
+}
+
+/// [`gemm_bias`] on the given path (as [`gemm_with`]).
+///
+/// Unstable: public for the crate's tests only, hidden from the documentation
+/// and not covered by semver.
+///
+/// # Panics
+/// As [`gemm_with`], or if `bias` does not hold `n` values.
+#[doc(hidden)]
+#[inline]
+pub fn gemm_bias_with<T: Scalar>(
+    path: Path,
+    form: Form,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    bias: &[T],
+) {
+    assert!(path.is_available(), "gemm_bias_with: the {path} path is not available on this CPU");
+    check_lengths(form, m, n, k, a.len(), b.len(), c.len());
+    assert_eq!(bias.len(), n, "gemm_bias {form:?}: the bias must hold {n} values, got {}", bias.len());
+    run(path, form, m, n, k, a, b, c, false, Some(bias));
 }
 
 /// [`gemm`] on the given path, whatever the shape: for tests, benchmarks, and
@@ -98,7 +153,7 @@ pub fn gemm_with<T: Scalar>(
 ) {
     assert!(path.is_available(), "gemm_with: the {path} path is not available on this CPU");
     check_lengths(form, m, n, k, a.len(), b.len(), c.len());
-    run(path, form, m, n, k, a, b, c, accumulate);
+    run(path, form, m, n, k, a, b, c, accumulate, None);
 }
 
 /// Panics unless the slice lengths `a`, `b` and `c` fit the shapes of `form`
@@ -114,9 +169,10 @@ pub(crate) fn check_lengths(form: Form, m: usize, n: usize, k: usize, a: usize, 
     assert!(m.checked_mul(n) == Some(c), "gemm {form:?}: C must be {m}x{n}, got {c} values");
 }
 
-/// The product on `path` (lengths checked). Plain arguments rather than a
-/// [`Product`]: this is the path of the tiniest products, where passing the
-/// struct through the calls cost about 10% of a one-sample inference.
+/// The product on `path` (lengths checked), then `bias` (`n` values) added to
+/// every row. Plain arguments rather than a [`Product`]: this is the path of
+/// the tiniest products, where passing the struct through the calls cost about
+/// 10% of a one-sample inference.
 #[inline]
 fn run<T: Scalar>(
     path: Path,
@@ -128,30 +184,41 @@ fn run<T: Scalar>(
     b: &[T],
     c: &mut [T],
     accumulate: bool,
+    bias: Option<&[T]>,
 ) {
-    match path {
-        // The plain loops give the same bits for every vector width, so large
-        // ones run compiled for the CPU's widest vectors.
-        #[cfg(target_arch = "x86_64")]
-        Path::Simple => {
-            let work = m.saturating_mul(n).saturating_mul(k) / CHEAP;
-            if work < WIDE_MIN {
-                simple::gemm_baseline(form, m, n, k, a, b, c, accumulate);
-            } else {
-                compiled_for(
-                    best_packed(),
-                    work,
-                    #[inline(always)]
-                    || simple::gemm(form, m, n, k, a, b, c, accumulate),
-                );
-            }
+    if path == Path::Simple {
+        run_simple(form, m, n, k, a, b, c, accumulate);
+        if let Some(bias) = bias {
+            add_row_to_each(c, bias);
         }
-        // Elsewhere there is no wider build to switch to: one call, so that the
-        // loops are compiled once (a second copy costs ~1.2 KB on a Cortex-M).
-        #[cfg(not(target_arch = "x86_64"))]
-        Path::Simple => simple::gemm_baseline(form, m, n, k, a, b, c, accumulate),
-        packed => T::packed_gemm(packed, form, m, n, k, a, b, c, accumulate),
+    } else {
+        T::packed_gemm(path, form, m, n, k, a, b, c, accumulate, bias);
     }
+}
+
+/// The plain loops of [`Path::Simple`].
+#[inline]
+fn run_simple<T: Scalar>(form: Form, m: usize, n: usize, k: usize, a: &[T], b: &[T], c: &mut [T], accumulate: bool) {
+    // The plain loops give the same bits for every vector width, so large
+    // ones run compiled for the CPU's widest vectors.
+    #[cfg(target_arch = "x86_64")]
+    {
+        let work = m.saturating_mul(n).saturating_mul(k) / CHEAP;
+        if work < WIDE_MIN {
+            simple::gemm_baseline(form, m, n, k, a, b, c, accumulate);
+        } else {
+            compiled_for(
+                best_packed(),
+                work,
+                #[inline(always)]
+                || simple::gemm(form, m, n, k, a, b, c, accumulate),
+            );
+        }
+    }
+    // Elsewhere there is no wider build to switch to: one call, so that the
+    // loops are compiled once (a second copy costs ~1.2 KB on a Cortex-M).
+    #[cfg(not(target_arch = "x86_64"))]
+    simple::gemm_baseline(form, m, n, k, a, b, c, accumulate);
 }
 
 /// The packed product for one element type on an available packed path (the
@@ -168,8 +235,9 @@ macro_rules! packed_gemm {
             b: &[$elem],
             c: &mut [$elem],
             accumulate: bool,
+            bias: Option<&[$elem]>,
         ) {
-            let product = Product::new(form, m, n, k, a, b, accumulate);
+            let product = Product::new(form, m, n, k, a, b, accumulate).with_bias(bias);
             match path {
                 #[cfg(target_arch = "x86_64")]
                 Path::Avx512 => match simd::Avx512::detect() {

@@ -60,6 +60,8 @@ mod threads;
 
 pub use dispatch::{Path, available_paths};
 pub use gemm::{Form, gemm, gemm_with};
+#[doc(hidden)]
+pub use gemm::{gemm_bias, gemm_bias_with};
 #[cfg(feature = "std")]
 pub use threads::{set_threads, threads};
 

@@ -23,7 +23,7 @@ impl<T: Scalar> MicroKernel<T> for Portable {
     const KC: usize = 128;
 
     #[inline]
-    fn tile(self, a: &[T], b: &[T], c: &mut [T], ldc: usize, accumulate: bool) {
+    fn tile(self, a: &[T], b: &[T], c: &mut [T], ldc: usize, accumulate: bool, bias: Option<&[T]>) {
         let kc = a.len() / MR;
         assert!(a.len() == kc * MR && b.len() == kc * NR);
         let mut acc = [[T::zero(); NR]; MR];
@@ -31,7 +31,7 @@ impl<T: Scalar> MicroKernel<T> for Portable {
             let a_step: &[T; MR] = a_step.try_into().unwrap_or_else(|_| unreachable!());
             step(&mut acc, a_step, b_step);
         }
-        store(acc, c, ldc, accumulate);
+        store(acc, c, ldc, accumulate, bias);
     }
 
     #[inline]
@@ -44,6 +44,7 @@ impl<T: Scalar> MicroKernel<T> for Portable {
         c: &mut [T],
         ldc: usize,
         accumulate: bool,
+        bias: Option<&[T]>,
     ) {
         let kc = b.len() / NR;
         assert!(kc > 0 && b.len() == kc * NR && a.len() > (MR - 1) * row_stride + (kc - 1) * depth_stride);
@@ -52,7 +53,7 @@ impl<T: Scalar> MicroKernel<T> for Portable {
             let a_step: [T; MR] = core::array::from_fn(|i| a[i * row_stride + p * depth_stride]);
             step(&mut acc, &a_step, b_step);
         }
-        store(acc, c, ldc, accumulate);
+        store(acc, c, ldc, accumulate, bias);
     }
 }
 
@@ -67,13 +68,19 @@ fn step<T: Scalar>(acc: &mut [[T; NR]; MR], a_step: &[T; MR], b_step: &[T]) {
     }
 }
 
-/// Adds (or stores) the tile into C.
+/// Adds (or stores) the tile into C, then the bias.
 #[inline(always)]
-fn store<T: Scalar>(acc: [[T; NR]; MR], c: &mut [T], ldc: usize, accumulate: bool) {
+fn store<T: Scalar>(acc: [[T; NR]; MR], c: &mut [T], ldc: usize, accumulate: bool, bias: Option<&[T]>) {
     assert!(ldc >= NR && c.len() >= (MR - 1) * ldc + NR);
+    let bias: Option<&[T; NR]> =
+        bias.map(|bias| bias.try_into().unwrap_or_else(|_| panic!("bias must hold NR values")));
     for (c_row, acc_row) in c.chunks_mut(ldc).zip(&acc) {
-        for (c_ij, &t) in c_row[..NR].iter_mut().zip(acc_row) {
-            *c_ij = if accumulate { *c_ij + t } else { t };
+        for (j, (c_ij, &t)) in c_row[..NR].iter_mut().zip(acc_row).enumerate() {
+            let sum = if accumulate { *c_ij + t } else { t };
+            *c_ij = match bias {
+                Some(bias) => sum + bias[j],
+                None => sum,
+            };
         }
     }
 }

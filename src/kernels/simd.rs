@@ -223,9 +223,11 @@ unsafe fn tile_body<V: Lanes, const MR: usize, const NV: usize>(
     c: *mut V::Elem,
     ldc: usize,
     accumulate: bool,
+    bias: Option<*const V::Elem>,
 ) {
     // SAFETY: every pointer offset below stays inside the ranges the caller
-    // guarantees (p < kc, i < MR, v < NV), and the feature is present.
+    // guarantees (p < kc, i < MR, v < NV, and NR values of `bias`), and the
+    // feature is present.
     unsafe {
         let nr = NV * V::LANES;
         // The tile of C is read (or written) only after the depth loop: ask
@@ -255,6 +257,10 @@ unsafe fn tile_body<V: Lanes, const MR: usize, const NV: usize>(
             for (v, &sum) in acc_row.iter().enumerate() {
                 let c_iv = c_row.add(v * V::LANES);
                 let value = if accumulate { V::add(V::load(c_iv), sum) } else { sum };
+                let value = match bias {
+                    Some(bias) => V::add(value, V::load(bias.add(v * V::LANES))),
+                    None => value,
+                };
                 V::store(c_iv, value);
             }
         }
@@ -270,10 +276,18 @@ macro_rules! kernel {
         /// # Safety
         /// As [`tile_body`] with A packed (strides 1 and MR).
         #[target_feature(enable = $feature)]
-        unsafe fn $packed(kc: usize, a: *const $elem, b: *const $elem, c: *mut $elem, ldc: usize, accumulate: bool) {
+        unsafe fn $packed(
+            kc: usize,
+            a: *const $elem,
+            b: *const $elem,
+            c: *mut $elem,
+            ldc: usize,
+            accumulate: bool,
+            bias: Option<*const $elem>,
+        ) {
             // SAFETY: passed on from this function's contract; the feature is
             // enabled for this function.
-            unsafe { tile_body::<$vector, $mr, $nv>(kc, a, 1, $mr, b, c, ldc, accumulate) }
+            unsafe { tile_body::<$vector, $mr, $nv>(kc, a, 1, $mr, b, c, ldc, accumulate, bias) }
         }
 
         /// # Safety
@@ -288,10 +302,11 @@ macro_rules! kernel {
             c: *mut $elem,
             ldc: usize,
             accumulate: bool,
+            bias: Option<*const $elem>,
         ) {
             // SAFETY: passed on from this function's contract; the feature is
             // enabled for this function.
-            unsafe { tile_body::<$vector, $mr, $nv>(kc, a, row_stride, depth_stride, b, c, ldc, accumulate) }
+            unsafe { tile_body::<$vector, $mr, $nv>(kc, a, row_stride, depth_stride, b, c, ldc, accumulate, bias) }
         }
 
         impl MicroKernel<$elem> for $token {
@@ -300,16 +315,27 @@ macro_rules! kernel {
             const KC: usize = $kc;
 
             #[inline]
-            fn tile(self, a: &[$elem], b: &[$elem], c: &mut [$elem], ldc: usize, accumulate: bool) {
+            fn tile(
+                self,
+                a: &[$elem],
+                b: &[$elem],
+                c: &mut [$elem],
+                ldc: usize,
+                accumulate: bool,
+                bias: Option<&[$elem]>,
+            ) {
                 let (mr, nr) = (<Self as MicroKernel<$elem>>::MR, <Self as MicroKernel<$elem>>::NR);
                 let kc = a.len() / mr;
                 assert!(
                     a.len() == kc * mr && b.len() == kc * nr && ldc >= nr && holds(c.len(), [(mr - 1, ldc), (1, nr)])
                 );
+                assert!(bias.is_none_or(|bias| bias.len() >= nr));
+                let bias = bias.map(<[$elem]>::as_ptr);
                 // SAFETY: the token exists only if the CPU has the feature
-                // (`detect`); the assertion gives `a` kc·MR and `b` kc·NR
-                // elements, and C every `i·ldc + j` with i < MR, j < NR.
-                unsafe { $packed(kc, a.as_ptr(), b.as_ptr(), c.as_mut_ptr(), ldc, accumulate) }
+                // (`detect`); the assertions give `a` kc·MR and `b` kc·NR
+                // elements, C every `i·ldc + j` with i < MR, j < NR, and
+                // `bias` NR values.
+                unsafe { $packed(kc, a.as_ptr(), b.as_ptr(), c.as_mut_ptr(), ldc, accumulate, bias) }
             }
 
             #[inline]
@@ -322,16 +348,29 @@ macro_rules! kernel {
                 c: &mut [$elem],
                 ldc: usize,
                 accumulate: bool,
+                bias: Option<&[$elem]>,
             ) {
                 let (mr, nr) = (<Self as MicroKernel<$elem>>::MR, <Self as MicroKernel<$elem>>::NR);
                 let kc = b.len() / nr;
                 assert!(kc > 0 && b.len() == kc * nr && ldc >= nr && holds(c.len(), [(mr - 1, ldc), (1, nr)]));
                 assert!(holds(a.len(), [(mr - 1, row_stride), (kc - 1, depth_stride), (1, 1)]));
+                assert!(bias.is_none_or(|bias| bias.len() >= nr));
+                let bias = bias.map(<[$elem]>::as_ptr);
                 // SAFETY: as in `tile`; the second assertion puts the last
                 // element of A the body reads, (MR-1, kc-1), inside `a`, and
                 // every other one is at a smaller offset.
                 unsafe {
-                    $strided(kc, a.as_ptr(), row_stride, depth_stride, b.as_ptr(), c.as_mut_ptr(), ldc, accumulate)
+                    $strided(
+                        kc,
+                        a.as_ptr(),
+                        row_stride,
+                        depth_stride,
+                        b.as_ptr(),
+                        c.as_mut_ptr(),
+                        ldc,
+                        accumulate,
+                        bias,
+                    )
                 }
             }
 

@@ -27,8 +27,7 @@ pub(crate) fn dense_forward<T: Scalar, A: Activation<T> + ?Sized>(
         weight.len()
     );
     let batch = batch_of(x.len(), inputs, pre.len(), outputs);
-    kernels::gemm(Form::ABt, batch, outputs, inputs, x, weight, pre, false);
-    kernels::add_row_to_each(pre, bias);
+    kernels::gemm_bias(Form::ABt, batch, outputs, inputs, x, weight, pre, bias);
     activation.forward_slice(pre, out);
 }
 
