@@ -15,17 +15,19 @@
 //! from L1/L2, and a packed copy would cost a stack buffer the size of the row
 //! block. Measured on AVX-512, reading A in place was as fast as packing it at
 //! every size up to 1024³, and much faster for narrow products (with few
-//! strips, a packed A panel is barely reused). Only a partial last panel (fewer
-//! than `MR` rows) is packed, with zero rows, once per depth block. While the
+//! strips, a packed A panel is barely reused). A partial last panel (fewer than
+//! `MR` rows) runs as a tile of fewer rows, not as a padded full one. While the
 //! tiles of one strip run, the kernel prefetches the stored values of B that
 //! the next strip packs: they are a row apart in memory and would otherwise be
 //! fetched from L3 one at a time.
 //!
 //! Determinism: each element of C is `C₀ + t₁ + t₂ + ...`, one term per depth
 //! block, each term a multiply-add chain over that block's depth in increasing
-//! order, starting from zero. Block boundaries depend only on `k` and `KC`, so a
-//! path gives the same bits for an element whatever `m`, `n`, the form, the
-//! element's position in its tile or the alignment of the caller's slices.
+//! order, starting from zero (then `+ bias`, when the product carries one).
+//! Block boundaries depend only on `k` and `KC`, so a path gives the same bits
+//! for an element whatever `m`, `n`, the form, the element's position in its
+//! tile, the number of rows of its tile or the alignment of the caller's
+//! slices.
 //!
 //! Packing space lives on the stack (no allocation, so `no_std` without `alloc`
 //! works and training steps stay allocation-free), 64-byte aligned, in size
@@ -43,23 +45,21 @@ pub(crate) trait MicroKernel<T>: Copy {
     const NR: usize;
     /// Deepest depth block.
     const KC: usize;
-    /// `c[i·ldc + j] = (c[i·ldc + j] +) Σₚ a[p·MR + i]·b[p·NR + j] (+ bias[j])`
-    /// for the `MR x NR` tile, with the depth `a.len() / MR`; stores without
-    /// reading C when `accumulate` is false, and adds `bias` (if any) to the
-    /// result, rounding the sum and then the bias addition.
+    /// `c[i·ldc + j] = (c[i·ldc + j] +) Σₚ a[i·row_stride + p·depth_stride]·b[p·NR + j] (+ bias[j])`
+    /// for the first `rows` rows (at most `MR`) of an `MR x NR` tile, with the
+    /// depth `b.len() / NR`; stores without reading C when `accumulate` is
+    /// false, and adds `bias` (if any) to the result, rounding the sum and then
+    /// the bias addition. Each element is the same chain of operations however
+    /// many rows the call has (a partial panel is computed as fewer rows, not
+    /// as a full tile of padding).
     ///
-    /// Implementations panic unless `a.len() == kc·MR`, `b.len() == kc·NR`,
-    /// `ldc >= NR`, `c.len() >= (MR - 1)·ldc + NR` and `bias` holds `NR` values.
-    fn tile(self, a: &[T], b: &[T], c: &mut [T], ldc: usize, accumulate: bool, bias: Option<&[T]>);
-
-    /// As [`tile`](MicroKernel::tile), with A read in place: element (i, p)
-    /// at `a[i·row_stride + p·depth_stride]`, and the depth `b.len() / NR`.
-    /// The arithmetic is the same, so are the results.
-    ///
-    /// Implementations panic unless the depth is at least 1 and `a` holds the
-    /// element (MR - 1, depth - 1).
-    fn tile_strided(
+    /// Implementations panic unless `1 <= rows <= MR`, the depth is at least 1,
+    /// `b.len()` is a multiple of `NR`, `a` holds the element
+    /// (rows - 1, depth - 1), `ldc >= NR`, `c.len() >= (rows - 1)·ldc + NR` and
+    /// `bias` holds `NR` values.
+    fn tile(
         self,
+        rows: usize,
         a: &[T],
         row_stride: usize,
         depth_stride: usize,
@@ -97,8 +97,8 @@ impl<T: Scalar, const N: usize> Aligned<T, N> {
 }
 
 /// Packing space size classes, in elements: a product takes the smallest that
-/// holds a B panel, an edge tile and one A panel, so small products zero
-/// little memory. The largest holds every kernel's `KC·NR + MR·NR + MR·KC`.
+/// holds a B panel and an edge tile, so small products zero little memory. The
+/// largest holds every kernel's `KC·NR + MR·NR`.
 const SPACE_CLASSES: [usize; 5] = [1024, 2048, 4096, 8192, 16384];
 
 /// Bytes of A one row block may span at one depth block: its rows are re-read
@@ -136,12 +136,12 @@ pub(crate) fn gemm<T: Scalar, K: MicroKernel<T>>(kernel: K, product: Product<'_,
     // it are never needed and fold away, keeping the stack frame down to what
     // the kernel can use.
     let most = const {
-        let most = K::KC * K::NR + K::MR * K::NR + K::MR * K::KC;
+        let most = K::KC * K::NR + K::MR * K::NR;
         assert!(most <= SPACE_CLASSES[4], "KC too deep for the packing space");
         most
     };
     let kc = depth_block(k, K::KC);
-    let needed = kc * K::NR + K::MR * K::NR + K::MR * kc;
+    let needed = kc * K::NR + K::MR * K::NR;
     let mut run = |space: &mut [T]| run(kernel, product, c, space);
     // Each class is a separate stack array (LLVM gives them one slot, the size
     // of the largest), so a product only zeroes the class it uses.
@@ -158,16 +158,14 @@ pub(crate) fn gemm<T: Scalar, K: MicroKernel<T>>(kernel: K, product: Product<'_,
     }
 }
 
-/// The loop nest, with `space` for one B panel, one edge tile and one A panel
-/// (for a partial last panel of A: full panels are read in place).
+/// The loop nest, with `space` for one B panel and one edge tile.
 #[inline(never)]
 fn run<T: Scalar, K: MicroKernel<T>>(kernel: K, product: Product<'_, T>, c: &mut [T], space: &mut [T]) {
     let Product { form, m, n, k, a, lda, b, ldb, accumulate, bias } = product;
     let (mr, nr) = (K::MR, K::NR);
     let kc_max = depth_block(k, K::KC);
     let (b_space, rest) = space.split_at_mut(kc_max * nr);
-    let (edge, rest) = rest.split_at_mut(mr * nr);
-    let a_slot = &mut rest[..mr * kc_max];
+    let edge = &mut rest[..mr * nr];
     // Rows per block: as many whole panels as fit in A_BLOCK_BYTES, balanced.
     let mc_cap = (A_BLOCK_BYTES / core::mem::size_of::<T>() / kc_max / mr).max(1) * mr;
     let mc_max = m.div_ceil(m.div_ceil(mc_cap)).next_multiple_of(mr);
@@ -182,10 +180,6 @@ fn run<T: Scalar, K: MicroKernel<T>>(kernel: K, product: Product<'_, T>, c: &mut
         let add = accumulate || depth_index > 0;
         // The bias goes on with the last depth block's write-back.
         let bias = if p0 + kc == k { bias } else { None };
-        // A partial last panel of A is packed with zero rows, once per depth block.
-        if !m.is_multiple_of(mr) {
-            pack_a(a, row_stride, depth_stride, m, m - m % mr, p0, mr, &mut a_slot[..mr * kc]);
-        }
         for i0 in (0..m).step_by(mc_max) {
             let panels = mc_max.min(m - i0).div_ceil(mr);
             for j0 in (0..n).step_by(nr) {
@@ -201,19 +195,15 @@ fn run<T: Scalar, K: MicroKernel<T>>(kernel: K, product: Product<'_, T>, c: &mut
                     }
                     let i = i0 + panel * mr;
                     let rows = mr.min(m - i);
+                    let a_panel = &a[i * row_stride + p0 * depth_stride..];
                     let tile = |c_tile: &mut [T], ldc: usize, add: bool, bias: Option<&[T]>| {
-                        if rows == mr {
-                            let a_panel = &a[i * row_stride + p0 * depth_stride..];
-                            kernel.tile_strided(a_panel, row_stride, depth_stride, b_panel, c_tile, ldc, add, bias);
-                        } else {
-                            kernel.tile(&a_slot[..mr * kc], b_panel, c_tile, ldc, add, bias);
-                        }
+                        kernel.tile(rows, a_panel, row_stride, depth_stride, b_panel, c_tile, ldc, add, bias);
                     };
-                    if rows == mr && cols == nr {
+                    if cols == nr {
                         let bias = bias.map(|bias| &bias[j0..j0 + nr]);
-                        tile(&mut c[i * n + j0..(i + mr - 1) * n + j0 + nr], n, add, bias);
+                        tile(&mut c[i * n + j0..(i + rows - 1) * n + j0 + nr], n, add, bias);
                     } else {
-                        // Partial tile: same arithmetic into a scratch tile, then
+                        // Partial strip: same arithmetic into a scratch tile, then
                         // the same final addition (and bias) into the live part of C.
                         tile(edge, nr, false, None);
                         for (c_row, t_row) in c[i * n..].chunks_mut(n).zip(edge.chunks_exact(nr)).take(rows) {
@@ -228,27 +218,6 @@ fn run<T: Scalar, K: MicroKernel<T>>(kernel: K, product: Product<'_, T>, c: &mut
                     }
                 }
             }
-        }
-    }
-}
-
-/// Packs rows `i..m` (fewer than `MR`) of `op(A)` (element (i, p) at
-/// `a[i·row_stride + p·depth_stride]`) at depth `p0..p0 + kc` into one panel,
-/// `dst[p][r]`, with zeros for the missing rows.
-fn pack_a<T: Scalar>(
-    a: &[T],
-    row_stride: usize,
-    depth_stride: usize,
-    m: usize,
-    i: usize,
-    p0: usize,
-    mr: usize,
-    dst: &mut [T],
-) {
-    let rows = m - i;
-    for (p, step) in dst.chunks_exact_mut(mr).enumerate() {
-        for (r, d) in step.iter_mut().enumerate() {
-            *d = if r < rows { a[(i + r) * row_stride + (p0 + p) * depth_stride] } else { T::zero() };
         }
     }
 }

@@ -38,10 +38,10 @@ pub enum Path {
     /// 16 KiB of packing space.
     Portable,
     /// Packed and blocked, with AVX2 + FMA micro-kernels: 6 x 16 for f32,
-    /// 6 x 8 for f64, `KC` = 192. x86_64 only; at most 64 KiB of packing space.
+    /// 6 x 8 for f64, `KC` = 192. x86_64 only; at most 16 KiB of packing space.
     Avx2,
     /// Packed and blocked, with AVX-512F micro-kernels: 12 x 32 for f32,
-    /// 12 x 16 for f64, `KC` = 192. x86_64 only; at most 64 KiB of packing
+    /// 12 x 16 for f64, `KC` = 192. x86_64 only; at most 32 KiB of packing
     /// space.
     Avx512,
 }

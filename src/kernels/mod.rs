@@ -9,7 +9,7 @@
 //! compare every path against the obvious triple loop, kept in the crate for
 //! them.
 //!
-//! Nothing here allocates: packing buffers live on the stack (at most 64 KiB,
+//! Nothing here allocates: packing buffers live on the stack (at most 32 KiB,
 //! see [`Path`]), so the products work without `alloc` and a training step stays
 //! allocation-free. With `std`, `set_threads` lets large products use more
 //! threads (off by default; bitwise identical results; starting the threads

@@ -271,29 +271,12 @@ unsafe fn tile_body<V: Lanes, const MR: usize, const NV: usize>(
 /// place) and the safe [`MicroKernel`] impl that reaches them through a
 /// detection token.
 macro_rules! kernel {
-    ($token:ty, $elem:ty, $vector:ty, $feature:literal, $packed:ident, $strided:ident,
-     mr = $mr:expr, nv = $nv:expr, kc = $kc:expr) => {
+    ($token:ty, $elem:ty, $vector:ty, $feature:literal, $rows:ident, mr = $mr:expr, parts = [$($part:literal),+],
+     nv = $nv:expr, kc = $kc:expr) => {
         /// # Safety
-        /// As [`tile_body`] with A packed (strides 1 and MR).
+        /// As [`tile_body`] with `R` rows.
         #[target_feature(enable = $feature)]
-        unsafe fn $packed(
-            kc: usize,
-            a: *const $elem,
-            b: *const $elem,
-            c: *mut $elem,
-            ldc: usize,
-            accumulate: bool,
-            bias: Option<*const $elem>,
-        ) {
-            // SAFETY: passed on from this function's contract; the feature is
-            // enabled for this function.
-            unsafe { tile_body::<$vector, $mr, $nv>(kc, a, 1, $mr, b, c, ldc, accumulate, bias) }
-        }
-
-        /// # Safety
-        /// As [`tile_body`].
-        #[target_feature(enable = $feature)]
-        unsafe fn $strided(
+        unsafe fn $rows<const R: usize>(
             kc: usize,
             a: *const $elem,
             row_stride: usize,
@@ -306,7 +289,7 @@ macro_rules! kernel {
         ) {
             // SAFETY: passed on from this function's contract; the feature is
             // enabled for this function.
-            unsafe { tile_body::<$vector, $mr, $nv>(kc, a, row_stride, depth_stride, b, c, ldc, accumulate, bias) }
+            unsafe { tile_body::<$vector, R, $nv>(kc, a, row_stride, depth_stride, b, c, ldc, accumulate, bias) }
         }
 
         impl MicroKernel<$elem> for $token {
@@ -317,30 +300,7 @@ macro_rules! kernel {
             #[inline]
             fn tile(
                 self,
-                a: &[$elem],
-                b: &[$elem],
-                c: &mut [$elem],
-                ldc: usize,
-                accumulate: bool,
-                bias: Option<&[$elem]>,
-            ) {
-                let (mr, nr) = (<Self as MicroKernel<$elem>>::MR, <Self as MicroKernel<$elem>>::NR);
-                let kc = a.len() / mr;
-                assert!(
-                    a.len() == kc * mr && b.len() == kc * nr && ldc >= nr && holds(c.len(), [(mr - 1, ldc), (1, nr)])
-                );
-                assert!(bias.is_none_or(|bias| bias.len() >= nr));
-                let bias = bias.map(<[$elem]>::as_ptr);
-                // SAFETY: the token exists only if the CPU has the feature
-                // (`detect`); the assertions give `a` kc·MR and `b` kc·NR
-                // elements, C every `i·ldc + j` with i < MR, j < NR, and
-                // `bias` NR values.
-                unsafe { $packed(kc, a.as_ptr(), b.as_ptr(), c.as_mut_ptr(), ldc, accumulate, bias) }
-            }
-
-            #[inline]
-            fn tile_strided(
-                self,
+                rows: usize,
                 a: &[$elem],
                 row_stride: usize,
                 depth_stride: usize,
@@ -352,25 +312,35 @@ macro_rules! kernel {
             ) {
                 let (mr, nr) = (<Self as MicroKernel<$elem>>::MR, <Self as MicroKernel<$elem>>::NR);
                 let kc = b.len() / nr;
-                assert!(kc > 0 && b.len() == kc * nr && ldc >= nr && holds(c.len(), [(mr - 1, ldc), (1, nr)]));
-                assert!(holds(a.len(), [(mr - 1, row_stride), (kc - 1, depth_stride), (1, 1)]));
+                assert!(kc > 0 && b.len() == kc * nr && (1..=mr).contains(&rows));
+                assert!(ldc >= nr && holds(c.len(), [(rows - 1, ldc), (1, nr)]));
+                assert!(holds(a.len(), [(rows - 1, row_stride), (kc - 1, depth_stride), (1, 1)]));
                 assert!(bias.is_none_or(|bias| bias.len() >= nr));
                 let bias = bias.map(<[$elem]>::as_ptr);
-                // SAFETY: as in `tile`; the second assertion puts the last
-                // element of A the body reads, (MR-1, kc-1), inside `a`, and
-                // every other one is at a smaller offset.
-                unsafe {
-                    $strided(
-                        kc,
-                        a.as_ptr(),
-                        row_stride,
-                        depth_stride,
-                        b.as_ptr(),
-                        c.as_mut_ptr(),
-                        ldc,
-                        accumulate,
-                        bias,
-                    )
+                // A full tile, or a partial panel as tiles of fewer rows (each
+                // part a power of two, each at most once): the same chain of
+                // operations per element.
+                let mut done = 0;
+                for part in [$mr, $($part),+] {
+                    if rows - done >= part {
+                        // SAFETY: the token exists only if the CPU has the
+                        // feature (`detect`). The assertions give `b` kc·NR
+                        // elements, `bias` NR values, C every `i·ldc + j` with
+                        // i < rows, j < NR, and put the last element of A the
+                        // body reads, (rows - 1, kc - 1), inside `a` (every
+                        // other one is at a smaller offset); this part covers
+                        // rows `done..done + part` of those.
+                        unsafe {
+                            let (a, c) = (a.as_ptr().add(done * row_stride), c.as_mut_ptr().add(done * ldc));
+                            let b = b.as_ptr();
+                            match part {
+                                $mr => $rows::<{ $mr }>(kc, a, row_stride, depth_stride, b, c, ldc, accumulate, bias),
+                                $($part => $rows::<$part>(kc, a, row_stride, depth_stride, b, c, ldc, accumulate, bias),)+
+                                _ => unreachable!(),
+                            }
+                        }
+                        done += part;
+                    }
                 }
             }
 
@@ -389,10 +359,10 @@ macro_rules! kernel {
 const KC_F32: usize = 192;
 const KC_F64: usize = 192;
 
-kernel!(Avx512, f32, __m512, "avx512f", tile_f32_avx512, tile_f32_avx512_strided, mr = 12, nv = 2, kc = KC_F32);
-kernel!(Avx512, f64, __m512d, "avx512f", tile_f64_avx512, tile_f64_avx512_strided, mr = 12, nv = 2, kc = KC_F64);
-kernel!(Avx2, f32, __m256, "avx2,fma", tile_f32_avx2, tile_f32_avx2_strided, mr = 6, nv = 2, kc = KC_F32);
-kernel!(Avx2, f64, __m256d, "avx2,fma", tile_f64_avx2, tile_f64_avx2_strided, mr = 6, nv = 2, kc = KC_F64);
+kernel!(Avx512, f32, __m512, "avx512f", tile_f32_avx512, mr = 12, parts = [8, 4, 2, 1], nv = 2, kc = KC_F32);
+kernel!(Avx512, f64, __m512d, "avx512f", tile_f64_avx512, mr = 12, parts = [8, 4, 2, 1], nv = 2, kc = KC_F64);
+kernel!(Avx2, f32, __m256, "avx2,fma", tile_f32_avx2, mr = 6, parts = [4, 2, 1], nv = 2, kc = KC_F32);
+kernel!(Avx2, f64, __m256d, "avx2,fma", tile_f64_avx2, mr = 6, parts = [4, 2, 1], nv = 2, kc = KC_F64);
 
 /// Code compiled for a feature: a `#[target_feature]` function that calls a
 /// closure, so that an `#[inline(always)]` closure (and everything it inlines)
