@@ -166,7 +166,7 @@ pub(crate) fn tanh_staged_on<T: Scalar>(path: kernels::Path, x: &[T], y: &mut [T
         #[inline(always)]
         |r| fast::tanh_poly(r),
         #[inline(always)]
-        |p, x_i| fast::tanh_finish(p, x_i),
+        |p, s, x_i| fast::tanh_finish(p, s, x_i),
     );
 }
 

@@ -38,11 +38,12 @@ pub(crate) fn map_on<T: Copy>(path: Path, x: &[T], y: &mut [T], f: impl Fn(T) ->
     );
 }
 
-/// `y[i] = last(second(first(x[i])), x[i])`, compiled for `path` as [`map_on`]
-/// (every path gives the same bits): for a long straight-line `f` cut into
-/// three stages. Each stage runs over a block of elements (small enough to
-/// stay in L1) before the next, so the CPU keeps more elements in flight
-/// than with the whole chain in one loop body.
+/// `y[i] = last(second(u), v, x[i])` with `(u, v) = first(x[i])`, compiled
+/// for `path` as [`map_on`] (every path gives the same bits): for a long
+/// straight-line `f` cut into three stages. Each stage runs over a block of
+/// elements (small enough to stay in L1, with `v` kept in a block-sized
+/// array) before the next, so the CPU keeps more elements in flight than with
+/// the whole chain in one loop body.
 ///
 /// # Panics
 /// If the lengths differ or `path` is not available on this CPU.
@@ -51,15 +52,16 @@ pub(crate) fn map_staged_on<T: Copy>(
     path: Path,
     x: &[T],
     y: &mut [T],
-    first: impl Fn(T) -> T,
+    first: impl Fn(T) -> (T, T),
     second: impl Fn(T) -> T,
-    last: impl Fn(T, T) -> T,
+    last: impl Fn(T, T, T) -> T,
 ) {
     /// Elements per block: 4 KiB of inputs and outputs at f64.
     const BLOCK: usize = 256;
     /// Below this many elements, one loop of the whole chain.
     const SHORT: usize = 64;
     assert_eq!(x.len(), y.len(), "forward_slice: input and output lengths differ");
+    let Some(&x0) = x.first() else { return };
     compiled_for(
         path,
         x.len(),
@@ -68,15 +70,21 @@ pub(crate) fn map_staged_on<T: Copy>(
             if x.len() < SHORT {
                 // Too few elements for the chains to limit the loop: one pass,
                 // without the stages' three loop overheads.
-                return map_loop(x, y, |x_i| last(second(first(x_i)), x_i));
+                return map_loop(x, y, |x_i| {
+                    let (u, v) = first(x_i);
+                    last(second(u), v, x_i)
+                });
             }
+            let mut aux = [x0; BLOCK];
             for (y, x) in y.chunks_mut(BLOCK).zip(x.chunks(BLOCK)) {
-                map_loop(x, y, &first);
+                for ((y_i, aux_i), &x_i) in y.iter_mut().zip(aux.iter_mut()).zip(x) {
+                    (*y_i, *aux_i) = first(x_i);
+                }
                 for y_i in y.iter_mut() {
                     *y_i = second(*y_i);
                 }
-                for (y_i, &x_i) in y.iter_mut().zip(x) {
-                    *y_i = last(*y_i, x_i);
+                for ((y_i, &aux_i), &x_i) in y.iter_mut().zip(aux.iter()).zip(x) {
+                    *y_i = last(*y_i, aux_i, x_i);
                 }
             }
         },

@@ -135,11 +135,13 @@ pub(crate) fn tanh(x: F) -> F {
 
 /// [`tanh`] in three stages, for loops that run each stage over a block of
 /// elements before the next (shorter dependency chains, so that more elements
-/// are in flight): `tanh(x) = tanh_finish(tanh_poly(tanh_reduce(x)), x)`, the
-/// same operations as [`tanh`].
+/// are in flight): with `(r, s) = tanh_reduce(x)`,
+/// `tanh(x) = tanh_finish(tanh_poly(r), s, x)`, the same operations as
+/// [`tanh`].
 #[inline(always)]
-pub(crate) fn tanh_reduce(x: F) -> F {
-    tanh_k_r(x).1
+pub(crate) fn tanh_reduce(x: F) -> (F, F) {
+    let (k, r) = tanh_k_r(x);
+    (r, pow2(k))
 }
 
 /// `k` and `r` of `2|x| = k·ln 2 + r` (clamped), as [`tanh`] reduces.
@@ -155,11 +157,10 @@ pub(crate) fn tanh_poly(r: F) -> F {
     expm1_wide(r)
 }
 
-/// The last stage of [`tanh_reduce`]: `tanh(x)` from `p = tanh_poly(tanh_reduce(x))`.
+/// The last stage of [`tanh_reduce`]: `tanh(x)` from `p = tanh_poly(r)` and
+/// `s = 2^k` (see [`expm1_reduced`]).
 #[inline(always)]
-pub(crate) fn tanh_finish(p: F, x: F) -> F {
-    let (k, _) = tanh_k_r(x);
-    let s = pow2(k);
+pub(crate) fn tanh_finish(p: F, s: F, x: F) -> F {
     let e = s * p - (1.0 - s);
     with_sign_of(e / (e + 2.0), x)
 }

@@ -74,6 +74,18 @@ macro_rules! generic {
     )*};
 }
 
+/// The first stage of `tanh` in three (see `body.rs`): `r` and `2^k`.
+#[inline(always)]
+pub(crate) fn tanh_reduce<T: Scalar>(x: T) -> (T, T) {
+    if is_f32::<T>() {
+        let (r, s) = single::tanh_reduce(x.as_f64() as f32);
+        (T::from_f64(f64::from(r)), T::from_f64(f64::from(s)))
+    } else {
+        let (r, s) = double::tanh_reduce(x.as_f64());
+        (T::from_f64(r), T::from_f64(s))
+    }
+}
+
 generic! {
     /// `e^x` (see the table in the module docs for its accuracy).
     fn exp(x);
@@ -81,12 +93,10 @@ generic! {
     fn expm1(x);
     /// `tanh(x)`.
     fn tanh(x);
-    /// The first stage of `tanh` in three (see `body.rs`).
-    fn tanh_reduce(x);
-    /// The second stage of `tanh` in three.
+    /// The second stage of `tanh` in three (see `body.rs`).
     fn tanh_poly(r);
     /// The last stage of `tanh` in three.
-    fn tanh_finish(p, x);
+    fn tanh_finish(p, s, x);
     /// The logistic function `1/(1 + e^(−x))`.
     fn sigmoid(x);
     /// `ln(1 + e^x)` for every `x`.
