@@ -99,7 +99,7 @@ impl<T: Scalar, const N: usize> Aligned<T, N> {
 /// Packing space size classes, in elements: a product takes the smallest that
 /// holds a B panel and an edge tile, so small products zero little memory. The
 /// largest holds every kernel's `KC·NR + MR·NR`.
-const SPACE_CLASSES: [usize; 5] = [1024, 2048, 4096, 8192, 16384];
+const SPACE_CLASSES: [usize; 5] = [512, 1024, 2048, 4096, 8192];
 
 /// Bytes of A one row block may span at one depth block: its rows are re-read
 /// once per column strip, so the block should stay in L2 (1-2 MiB per core on
