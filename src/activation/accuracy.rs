@@ -223,6 +223,58 @@ fn staged_tanh_gives_the_bits_of_value_on_every_path() {
     check::<f64>(&xs);
 }
 
+/// The backward pass with the bias gradient's column sums in the same loop
+/// gives the bits of the two passes (`backward_slice`, then
+/// `add_column_sums`), for every built-in, through `Act` and the concrete
+/// types, on every path; a custom activation runs the two passes.
+#[test]
+fn backward_with_column_sums_gives_the_bits_of_two_passes() {
+    fn check<T: Scalar, A: Activation<T>>(act: &A, xs: &[f64]) {
+        const WIDTH: usize = 7;
+        let len = xs.len() / WIDTH * WIDTH;
+        let x: Vec<T> = xs[..len].iter().map(|&v| T::from_f64(v)).collect();
+        let mut y = alloc::vec![T::zero(); len];
+        act.forward_slice(&x, &mut y);
+        let grad: Vec<T> = (0..len).map(|i| T::from_f64(1.0 + (i % 13) as f64 * 0.37)).collect();
+        let start: Vec<T> = (0..WIDTH).map(|j| T::from_f64(j as f64 * 0.5 - 1.0)).collect();
+        let (mut two_grad, mut two_sums) = (grad.clone(), start.clone());
+        act.backward_slice(&x, &y, &mut two_grad);
+        kernels::add_column_sums(&mut two_sums, &two_grad);
+        let bits = |v: &[T]| v.iter().map(|t| t.as_f64().to_bits()).collect::<Vec<_>>();
+        let (mut one_grad, mut one_sums) = (grad.clone(), start.clone());
+        super::backward_and_sums(act, &x, &y, &mut one_grad, &mut one_sums);
+        assert!(bits(&one_grad) == bits(&two_grad) && bits(&one_sums) == bits(&two_sums), "{}", T::NAME);
+        for path in kernels::available_paths() {
+            let (mut on_grad, mut on_sums) = (grad.clone(), start.clone());
+            kernels::scale_by_and_sum_on(path, &x, &y, &mut on_grad, &mut on_sums, |x_i, y_i| act.derivative(x_i, y_i));
+            assert!(bits(&on_grad) == bits(&two_grad) && bits(&on_sums) == bits(&two_sums), "{path} {}", T::NAME);
+        }
+    }
+    let xs = inputs(500);
+    let acts =
+        [Act::Elu(Elu::new(0.7)), Act::Softplus(Softplus::new(2.0, 10.0)), Act::LeakyRelu(super::LeakyRelu::new(0.2))];
+    for act in Act::ALL.into_iter().chain(acts) {
+        check::<f32, _>(&act, &xs);
+        check::<f64, _>(&act, &xs);
+    }
+    check::<f64, _>(&super::Tanh, &xs);
+    check::<f32, _>(&Gelu, &xs);
+    check::<f64, _>(&Silu, &xs);
+    /// Not a built-in: the trait's default runs the two passes.
+    struct Square;
+    impl<T: Scalar> Activation<T> for Square {
+        fn value(&self, x: T) -> T {
+            x * x
+        }
+        fn derivative(&self, x: T, _y: T) -> T {
+            x + x
+        }
+    }
+    check::<f64, _>(&Square, &xs);
+    let boxed: alloc::boxed::Box<dyn Activation<f32>> = alloc::boxed::Box::new(Act::Tanh);
+    check::<f32, _>(&boxed, &xs);
+}
+
 fn paths_match<T: Scalar>(act: Act, xs: &[f64]) {
     paths_match_for::<T, _>(&act, xs);
 }

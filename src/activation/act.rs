@@ -232,6 +232,9 @@ macro_rules! builtins {
             fn backward_slice(&self, x: &[T], y: &[T], grad: &mut [T]) {
                 builtins!(@dispatch self, act => Activation::<T>::backward_slice(act, x, y, grad); $rows)
             }
+            fn backward_slice_and_sums(&self, x: &[T], y: &[T], grad: &mut [T], sums: &mut [T], token: Token) {
+                builtins!(@dispatch self, act => Activation::<T>::backward_slice_and_sums(act, x, y, grad, sums, token); $rows)
+            }
         }
 
         $(

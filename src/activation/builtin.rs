@@ -52,12 +52,31 @@ macro_rules! vectorised_slices {
                 |x_i| this.value(x_i),
             );
         }
+        vectorised_backward!();
+    };
+}
+
+/// The backward slice methods of [`vectorised_slices`], for a built-in with a
+/// forward slice of its own.
+macro_rules! vectorised_backward {
+    () => {
         fn backward_slice(&self, x: &[T], y: &[T], grad: &mut [T]) {
             let this = *self;
             kernels::scale_by(
                 x,
                 y,
                 grad,
+                #[inline(always)]
+                |x_i, y_i| this.derivative(x_i, y_i),
+            );
+        }
+        fn backward_slice_and_sums(&self, x: &[T], y: &[T], grad: &mut [T], sums: &mut [T], _: Token) {
+            let this = *self;
+            kernels::scale_by_and_sum(
+                x,
+                y,
+                grad,
+                sums,
                 #[inline(always)]
                 |x_i, y_i| this.derivative(x_i, y_i),
             );
@@ -142,16 +161,7 @@ impl<T: Scalar> Activation<T> for Tanh {
     fn forward_slice(&self, x: &[T], y: &mut [T]) {
         tanh_staged_on(kernels::best_path(), x, y);
     }
-    fn backward_slice(&self, x: &[T], y: &[T], grad: &mut [T]) {
-        let this = *self;
-        kernels::scale_by(
-            x,
-            y,
-            grad,
-            #[inline(always)]
-            |x_i, y_i| Activation::<T>::derivative(&this, x_i, y_i),
-        );
-    }
+    vectorised_backward!();
 }
 
 /// [`Tanh`]'s forward slice on `path`.

@@ -258,6 +258,16 @@ pub trait Activation<T: Scalar> {
             *g = *g * self.derivative(x_i, y_i);
         }
     }
+
+    /// [`backward_slice`](Activation::backward_slice), then the column sums of
+    /// `grad` (rows of `sums.len()` values) added to `sums`, row by row: a
+    /// layer's bias gradient. The built-ins do both in one pass over `grad`;
+    /// sealed, so every other activation runs the two passes.
+    #[doc(hidden)]
+    fn backward_slice_and_sums(&self, x: &[T], y: &[T], grad: &mut [T], sums: &mut [T], _: sealed::Token) {
+        self.backward_slice(x, y, grad);
+        crate::kernels::add_column_sums(sums, grad);
+    }
 }
 
 impl<T: Scalar, A: Activation<T> + ?Sized> Activation<T> for &A {
@@ -281,6 +291,9 @@ impl<T: Scalar, A: Activation<T> + ?Sized> Activation<T> for &A {
     }
     fn backward_slice(&self, x: &[T], y: &[T], grad: &mut [T]) {
         (**self).backward_slice(x, y, grad);
+    }
+    fn backward_slice_and_sums(&self, x: &[T], y: &[T], grad: &mut [T], sums: &mut [T], token: sealed::Token) {
+        (**self).backward_slice_and_sums(x, y, grad, sums, token);
     }
 }
 
@@ -307,6 +320,9 @@ impl<T: Scalar, A: Activation<T> + ?Sized> Activation<T> for alloc::boxed::Box<A
     fn backward_slice(&self, x: &[T], y: &[T], grad: &mut [T]) {
         (**self).backward_slice(x, y, grad);
     }
+    fn backward_slice_and_sums(&self, x: &[T], y: &[T], grad: &mut [T], sums: &mut [T], token: sealed::Token) {
+        (**self).backward_slice_and_sums(x, y, grad, sums, token);
+    }
 }
 
 /// A built-in in a box, so that a network of boxed activations
@@ -323,6 +339,21 @@ impl<T: Scalar> From<Act> for alloc::boxed::Box<dyn Activation<T>> {
 #[cfg(any(feature = "alloc", test))]
 pub(crate) fn builtin_of<T: Scalar, A: Activation<T> + ?Sized>(activation: &A) -> Option<Act> {
     activation.builtin(sealed::Token(()))
+}
+
+/// `grad[i] *= derivative(x[i], y[i])`, then the column sums of `grad` (rows
+/// of `sums.len()`) added to `sums`: a layer's backward through its
+/// activation and its bias gradient, in one pass for the built-ins (see
+/// [`Activation::backward_slice_and_sums`]).
+#[inline]
+pub(crate) fn backward_and_sums<T: Scalar, A: Activation<T> + ?Sized>(
+    activation: &A,
+    x: &[T],
+    y: &[T],
+    grad: &mut [T],
+    sums: &mut [T],
+) {
+    activation.backward_slice_and_sums(x, y, grad, sums, sealed::Token(()));
 }
 
 #[cfg(test)]

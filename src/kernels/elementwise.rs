@@ -121,6 +121,54 @@ pub(crate) fn scale_by_on<T: Copy + Mul<Output = T>>(
     );
 }
 
+/// `grad[i] = grad[i] · f(x[i], y[i])` and then `sums[j] += grad[r][j]` for
+/// each row `r` of `grad` (rows of `sums.len()` values), in one pass, on the
+/// best path: the bits of [`scale_by`] followed by [`add_column_sums`] (the
+/// same operations in the same order).
+///
+/// # Panics
+/// If the lengths differ or `grad` is not made of rows of `sums.len()`.
+#[inline]
+pub(crate) fn scale_by_and_sum<T: Scalar>(x: &[T], y: &[T], grad: &mut [T], sums: &mut [T], f: impl Fn(T, T) -> T) {
+    scale_by_and_sum_on(best_packed(), x, y, grad, sums, f);
+}
+
+/// [`scale_by_and_sum`] on a given path, as [`map_on`].
+///
+/// # Panics
+/// As [`scale_by_and_sum`], or if `path` is not available on this CPU.
+#[inline]
+pub(crate) fn scale_by_and_sum_on<T: Scalar>(
+    path: Path,
+    x: &[T],
+    y: &[T],
+    grad: &mut [T],
+    sums: &mut [T],
+    f: impl Fn(T, T) -> T,
+) {
+    assert!(x.len() == grad.len() && y.len() == grad.len(), "backward_slice: lengths differ");
+    let width = sums.len();
+    if width == 0 {
+        assert!(grad.is_empty(), "add_column_sums: no columns for a non-empty matrix");
+        return;
+    }
+    assert_eq!(grad.len() % width, 0, "add_column_sums: matrix width must equal sums' length");
+    compiled_for(
+        path,
+        x.len(),
+        #[inline(always)]
+        || {
+            let rows = grad.chunks_exact_mut(width).zip(x.chunks_exact(width)).zip(y.chunks_exact(width));
+            for ((g_row, x_row), y_row) in rows {
+                for (((g, s), &x_i), &y_i) in g_row.iter_mut().zip(sums.iter_mut()).zip(x_row).zip(y_row) {
+                    *g = *g * f(x_i, y_i);
+                    *s = *s + *g;
+                }
+            }
+        },
+    );
+}
+
 /// Runs `body`, a loop over `len` elements of tens of operations each (an
 /// optimizer's update), compiled for `path`'s vector feature (the best
 /// packed path of this CPU, for [`map`]'s loop) when `len` is large enough to

@@ -75,11 +75,11 @@ pub use elementwise::{add_column_sums, add_row_to_each};
 #[doc(hidden)]
 pub use threads::{MAX_THREADS, PARALLEL_MIN};
 
-pub(crate) use elementwise::{best_path, map, map_staged_on, scale_by, vectorised_heavy_on};
+pub(crate) use elementwise::{best_path, map, map_staged_on, scale_by, scale_by_and_sum, vectorised_heavy_on};
 // The fused one-sample path of a static layer, off x86_64 (and in the tests).
 #[cfg(any(not(target_arch = "x86_64"), test))]
 pub(crate) use simple::{dot_rows_1, dot_rows_4};
 // The activations' accuracy tests run the loops on every path.
 #[cfg(test)]
-pub(crate) use elementwise::{map_on, scale_by_on};
+pub(crate) use elementwise::{map_on, scale_by_and_sum_on, scale_by_on};
 pub(crate) use gemm::{packed_gemm_f32, packed_gemm_f64};

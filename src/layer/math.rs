@@ -167,16 +167,16 @@ pub(crate) fn dense_backward<T: Scalar, A: Activation<T> + ?Sized>(
 ) {
     let outputs = grads.bias.len();
     let batch = batch_of(x.len(), inputs, delta.len(), outputs);
-    activation.backward_slice(pre, out, delta);
+    // The bias gradient (the column sums of the new delta) in the same pass.
     match grads.scratch {
         None => {
+            crate::activation::backward_and_sums(activation, pre, out, delta, grads.bias);
             kernels::gemm(Form::AtB, outputs, inputs, batch, delta, x, grads.weight, false);
-            kernels::add_column_sums(grads.bias, delta);
         }
         Some((weight_part, bias_part)) => {
-            kernels::gemm(Form::AtB, outputs, inputs, batch, delta, x, weight_part, false);
             bias_part.fill(T::zero());
-            kernels::add_column_sums(bias_part, delta);
+            crate::activation::backward_and_sums(activation, pre, out, delta, bias_part);
+            kernels::gemm(Form::AtB, outputs, inputs, batch, delta, x, weight_part, false);
             let new = weight_part.iter().chain(bias_part.iter());
             for (g, &new) in grads.weight.iter_mut().chain(grads.bias.iter_mut()).zip(new) {
                 *g = *g + new;
