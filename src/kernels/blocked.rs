@@ -38,7 +38,7 @@ use super::product::Product;
 use crate::Scalar;
 
 /// A register-tiled micro-kernel for element type `T`.
-pub(crate) trait MicroKernel<T>: Copy {
+pub(crate) trait MicroKernel<T: Copy>: Copy {
     /// Rows of C per tile: the width of a packed A panel.
     const MR: usize;
     /// Columns of C per tile: the width of a packed B panel.
@@ -69,6 +69,20 @@ pub(crate) trait MicroKernel<T>: Copy {
         accumulate: bool,
         bias: Option<&[T]>,
     );
+
+    /// Packs `cols` (at most `NR`) stored rows of `src`, row `r` starting at
+    /// `src[r·ld]`, `kc` values each, transposed into the first `cols` columns
+    /// of the `kc x NR` panel `dst`: `dst[p·NR + r] = src[r·ld + p]` (the
+    /// other columns are left as they are). The default is the plain loop; a
+    /// kernel may transpose blocks in vector registers: the same values.
+    ///
+    /// # Panics
+    /// If `cols > NR`, `src` does not hold `(cols - 1)·ld + kc` values (for
+    /// `cols > 0`) or `dst` does not hold `kc·NR`.
+    #[inline(always)]
+    fn pack_transposed(self, src: &[T], ld: usize, kc: usize, cols: usize, dst: &mut [T]) {
+        pack_transposed_plain(src, ld, kc, cols, Self::NR, dst);
+    }
 
     /// Asks the CPU to start loading `data` into cache (a hint: no effect on
     /// results). The default does nothing.
@@ -185,7 +199,7 @@ fn run<T: Scalar, K: MicroKernel<T>>(kernel: K, product: Product<'_, T>, c: &mut
             for j0 in (0..n).step_by(nr) {
                 let cols = nr.min(n - j0);
                 let b_panel = &mut b_space[..kc * nr];
-                pack_b(form, b, ldb, n, p0, kc, j0, nr, b_panel);
+                pack_b(kernel, form, b, ldb, n, p0, kc, j0, nr, b_panel);
                 for panel in 0..panels {
                     // Pack B reads its source with a large stride, so it waits on
                     // L3 unless the lines were asked for early: spread the next
@@ -225,7 +239,8 @@ fn run<T: Scalar, K: MicroKernel<T>>(kernel: K, product: Product<'_, T>, c: &mut
 /// Packs columns `j0..j0 + NR` of `op(B)` at depth `p0..p0 + kc` into one
 /// panel: `dst[p][j]`, zero past column `n`.
 #[inline(always)]
-fn pack_b<T: Scalar>(
+fn pack_b<T: Scalar, K: MicroKernel<T>>(
+    kernel: K,
     form: Form,
     b: &[T],
     ldb: usize,
@@ -245,19 +260,29 @@ fn pack_b<T: Scalar>(
                 copy_padded(step, &b[start..start + cols], nr);
             }
         }
-        // B is stored n x k: each column of op(B) is a contiguous row; interleave.
+        // B is stored n x k: each column of op(B) is a contiguous row; transpose.
         Form::ABt => {
-            for col in 0..cols {
-                let start = (j0 + col) * ldb + p0;
-                for (d, &v) in dst[col..].iter_mut().step_by(nr).zip(&b[start..start + kc]) {
-                    *d = v;
-                }
-            }
+            kernel.pack_transposed(&b[j0 * ldb + p0..], ldb, kc, cols, dst);
             if cols < nr {
                 for step in dst.chunks_exact_mut(nr) {
                     step[cols..].fill(T::zero());
                 }
             }
+        }
+    }
+}
+
+/// [`MicroKernel::pack_transposed`]'s plain loop, for a panel of width `nr`.
+#[inline(always)]
+pub(crate) fn pack_transposed_plain<T: Copy>(src: &[T], ld: usize, kc: usize, cols: usize, nr: usize, dst: &mut [T]) {
+    assert!(cols <= nr && dst.len() >= kc * nr);
+    if kc == 0 {
+        return;
+    }
+    for col in 0..cols {
+        let start = col * ld;
+        for (d, &v) in dst[col..].iter_mut().step_by(nr).zip(&src[start..start + kc]) {
+            *d = v;
         }
     }
 }

@@ -23,13 +23,14 @@
 
 use core::arch::x86_64::{
     __m256, __m256d, __m512, __m512d, _MM_HINT_T0, _mm_prefetch, _mm256_add_pd, _mm256_add_ps, _mm256_fmadd_pd,
-    _mm256_fmadd_ps, _mm256_loadu_pd, _mm256_loadu_ps, _mm256_set1_pd, _mm256_set1_ps, _mm256_setzero_pd,
-    _mm256_setzero_ps, _mm256_storeu_pd, _mm256_storeu_ps, _mm512_add_pd, _mm512_add_ps, _mm512_fmadd_pd,
-    _mm512_fmadd_ps, _mm512_loadu_pd, _mm512_loadu_ps, _mm512_set1_pd, _mm512_set1_ps, _mm512_setzero_pd,
-    _mm512_setzero_ps, _mm512_storeu_pd, _mm512_storeu_ps,
+    _mm256_fmadd_ps, _mm256_loadu_pd, _mm256_loadu_ps, _mm256_permute2f128_pd, _mm256_permute2f128_ps, _mm256_set1_pd,
+    _mm256_set1_ps, _mm256_setzero_pd, _mm256_setzero_ps, _mm256_shuffle_ps, _mm256_storeu_pd, _mm256_storeu_ps,
+    _mm256_unpackhi_pd, _mm256_unpackhi_ps, _mm256_unpacklo_pd, _mm256_unpacklo_ps, _mm512_add_pd, _mm512_add_ps,
+    _mm512_fmadd_pd, _mm512_fmadd_ps, _mm512_loadu_pd, _mm512_loadu_ps, _mm512_set1_pd, _mm512_set1_ps,
+    _mm512_setzero_pd, _mm512_setzero_ps, _mm512_storeu_pd, _mm512_storeu_ps,
 };
 
-use super::blocked::MicroKernel;
+use super::blocked::{MicroKernel, pack_transposed_plain};
 
 /// Whether the CPU has AVX-512F (run-time detection with `std`, the compile-time
 /// target features without).
@@ -267,6 +268,151 @@ unsafe fn tile_body<V: Lanes, const MR: usize, const NV: usize>(
     }
 }
 
+/// `dst[p·nr + r] = src[r·ld + p]` for `r < cols`, `p < kc` (see
+/// [`MicroKernel::pack_transposed`]), `L x L` blocks at a time transposed in
+/// registers by `transpose`, the rest element by element.
+///
+/// # Safety
+/// The CPU has AVX2; `src` holds `(cols - 1)·ld + kc` values (for
+/// `cols > 0`), `dst` holds `kc·nr`, and `cols <= nr`.
+#[inline(always)]
+unsafe fn pack_transposed_body<V: Lanes, const L: usize>(
+    src: *const V::Elem,
+    ld: usize,
+    kc: usize,
+    cols: usize,
+    nr: usize,
+    dst: *mut V::Elem,
+    transpose: impl Fn([V; L]) -> [V; L],
+) {
+    // SAFETY: every offset below is `r·ld + p` with r < cols, p < kc (inside
+    // `src`) or `p·nr + r` with the same bounds (inside `dst`); a vector load
+    // of L values at `r·ld + p` has p + L <= kc, a vector store at `p·nr + c0`
+    // has c0 + L <= cols <= nr.
+    unsafe {
+        let full_cols = cols / L * L;
+        let full_depth = kc / L * L;
+        for c0 in (0..full_cols).step_by(L) {
+            for p in (0..full_depth).step_by(L) {
+                let rows: [V; L] = core::array::from_fn(|i| V::load(src.add((c0 + i) * ld + p)));
+                for (q, column) in transpose(rows).into_iter().enumerate() {
+                    V::store(dst.add((p + q) * nr + c0), column);
+                }
+            }
+            for p in full_depth..kc {
+                for i in 0..L {
+                    *dst.add(p * nr + c0 + i) = *src.add((c0 + i) * ld + p);
+                }
+            }
+        }
+        for col in full_cols..cols {
+            for p in 0..kc {
+                *dst.add(p * nr + col) = *src.add(col * ld + p);
+            }
+        }
+    }
+}
+
+/// Transposes 8 vectors of 8 f32.
+#[inline(always)]
+fn transpose_8x8(r: [__m256; 8]) -> [__m256; 8] {
+    // SAFETY: register shuffles, on a CPU with AVX (its caller's contract).
+    unsafe {
+        let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+        let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+        let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+        let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+        let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+        let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+        let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+        let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+        let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+        let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+        let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+        let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+        let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+        let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+        let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+        let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+        [
+            _mm256_permute2f128_ps::<0x20>(u0, u4),
+            _mm256_permute2f128_ps::<0x20>(u1, u5),
+            _mm256_permute2f128_ps::<0x20>(u2, u6),
+            _mm256_permute2f128_ps::<0x20>(u3, u7),
+            _mm256_permute2f128_ps::<0x31>(u0, u4),
+            _mm256_permute2f128_ps::<0x31>(u1, u5),
+            _mm256_permute2f128_ps::<0x31>(u2, u6),
+            _mm256_permute2f128_ps::<0x31>(u3, u7),
+        ]
+    }
+}
+
+/// Transposes 4 vectors of 4 f64.
+#[inline(always)]
+fn transpose_4x4(r: [__m256d; 4]) -> [__m256d; 4] {
+    // SAFETY: register shuffles, on a CPU with AVX (its caller's contract).
+    unsafe {
+        let t0 = _mm256_unpacklo_pd(r[0], r[1]);
+        let t1 = _mm256_unpackhi_pd(r[0], r[1]);
+        let t2 = _mm256_unpacklo_pd(r[2], r[3]);
+        let t3 = _mm256_unpackhi_pd(r[2], r[3]);
+        [
+            _mm256_permute2f128_pd::<0x20>(t0, t2),
+            _mm256_permute2f128_pd::<0x20>(t1, t3),
+            _mm256_permute2f128_pd::<0x31>(t0, t2),
+            _mm256_permute2f128_pd::<0x31>(t1, t3),
+        ]
+    }
+}
+
+/// The transposing packs with AVX2, for both element types.
+trait PackTransposed: Sized {
+    /// See [`pack_transposed_body`] (same contract).
+    unsafe fn pack_avx2(src: *const Self, ld: usize, kc: usize, cols: usize, nr: usize, dst: *mut Self);
+}
+
+impl PackTransposed for f32 {
+    #[target_feature(enable = "avx2")]
+    unsafe fn pack_avx2(src: *const f32, ld: usize, kc: usize, cols: usize, nr: usize, dst: *mut f32) {
+        // SAFETY: passed on (this function's contract; AVX2 is enabled here).
+        unsafe { pack_transposed_body::<__m256, 8>(src, ld, kc, cols, nr, dst, transpose_8x8) }
+    }
+}
+
+impl PackTransposed for f64 {
+    #[target_feature(enable = "avx2")]
+    unsafe fn pack_avx2(src: *const f64, ld: usize, kc: usize, cols: usize, nr: usize, dst: *mut f64) {
+        // SAFETY: passed on (this function's contract; AVX2 is enabled here).
+        unsafe { pack_transposed_body::<__m256d, 4>(src, ld, kc, cols, nr, dst, transpose_4x4) }
+    }
+}
+
+/// [`MicroKernel::pack_transposed`] with AVX2 when the CPU has it (always, for
+/// the AVX2 kernels; for the AVX-512 ones, every CPU known), else the plain
+/// loop: the same values either way.
+#[inline]
+fn pack_transposed<T: crate::Scalar + PackTransposed>(
+    src: &[T],
+    ld: usize,
+    kc: usize,
+    cols: usize,
+    nr: usize,
+    dst: &mut [T],
+) {
+    assert!(cols <= nr && dst.len() >= kc * nr);
+    if cols == 0 || kc == 0 {
+        return;
+    }
+    assert!(holds(src.len(), [(cols - 1, ld), (1, kc)]));
+    if has_avx2_fma() {
+        // SAFETY: the CPU has AVX2 (checked), and the assertions give the
+        // bounds `pack_transposed_body` needs.
+        unsafe { T::pack_avx2(src.as_ptr(), ld, kc, cols, nr, dst.as_mut_ptr()) }
+    } else {
+        pack_transposed_plain(src, ld, kc, cols, nr, dst);
+    }
+}
+
 /// `#[target_feature]` wrappers around [`tile_body`] (packed A, and A read in
 /// place) and the safe [`MicroKernel`] impl that reaches them through a
 /// detection token.
@@ -344,6 +490,11 @@ macro_rules! kernel {
                 }
             }
 
+            #[inline]
+            fn pack_transposed(self, src: &[$elem], ld: usize, kc: usize, cols: usize, dst: &mut [$elem]) {
+                pack_transposed(src, ld, kc, cols, <Self as MicroKernel<$elem>>::NR, dst);
+            }
+
             #[inline(always)]
             fn prefetch(self, data: &[$elem]) {
                 prefetch(data);
@@ -393,3 +544,35 @@ macro_rules! compiled_for {
 
 compiled_for!(Avx512, "avx512f", call_avx512);
 compiled_for!(Avx2, "avx2,fma", call_avx2);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    /// The transposing pack (AVX2 blocks where the CPU has them) writes the
+    /// panel of the plain loop, for every column count up to the panel width,
+    /// depths around the block size, and row distances longer than the depth;
+    /// columns past `cols` are left alone.
+    #[test]
+    fn transposing_pack_matches_the_plain_loop() {
+        fn check<T: crate::Scalar + PackTransposed>() {
+            for nr in [8, 16, 32] {
+                for cols in 0..=nr {
+                    for kc in [0, 1, 3, 4, 7, 8, 9, 16, 17, 40] {
+                        let ld = kc + 5;
+                        let src: Vec<T> = (0..cols.max(1) * ld).map(|i| T::from_f64(i as f64 + 0.5)).collect();
+                        let mut fast = alloc::vec![T::from_f64(-1.0); kc * nr];
+                        let mut plain = fast.clone();
+                        pack_transposed(&src, ld, kc, cols, nr, &mut fast);
+                        pack_transposed_plain(&src, ld, kc, cols, nr, &mut plain);
+                        let bits = |v: &[T]| v.iter().map(|t| t.as_f64().to_bits()).collect::<Vec<_>>();
+                        assert_eq!(bits(&fast), bits(&plain), "{} nr {nr} cols {cols} kc {kc}", T::NAME);
+                    }
+                }
+            }
+        }
+        check::<f32>();
+        check::<f64>();
+    }
+}
