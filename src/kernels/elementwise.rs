@@ -43,7 +43,8 @@ pub(crate) fn map_on<T: Copy>(path: Path, x: &[T], y: &mut [T], f: impl Fn(T) ->
 /// straight-line `f` cut into three stages. Each stage runs over a block of
 /// elements (small enough to stay in L1, with `v` kept in a block-sized
 /// array) before the next, so the CPU keeps more elements in flight than with
-/// the whole chain in one loop body.
+/// the whole chain in one loop body (on x86_64 and aarch64; elsewhere one
+/// loop, the same bits).
 ///
 /// # Panics
 /// If the lengths differ or `path` is not available on this CPU.
@@ -67,9 +68,13 @@ pub(crate) fn map_staged_on<T: Copy>(
         x.len(),
         #[inline(always)]
         || {
-            if x.len() < SHORT {
-                // Too few elements for the chains to limit the loop: one pass,
-                // without the stages' three loop overheads.
+            // Staging pays on out-of-order cores with wide vectors; elsewhere
+            // (microcontrollers) it would only cost loop overhead and a block
+            // of stack.
+            let staged = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
+            if !staged || x.len() < SHORT {
+                // Too few elements for the chains to limit the loop (or no
+                // staging): one pass, without the stages' three loop overheads.
                 return map_loop(x, y, |x_i| {
                     let (u, v) = first(x_i);
                     last(second(u), v, x_i)
