@@ -28,21 +28,22 @@
 
 use core::any::TypeId;
 use core::arch::x86_64::{
-    __m128, __m256, __m256d, _mm_add_ps, _mm_loadu_ps, _mm_mul_ps, _mm_set1_ps, _mm_setr_ps, _mm_setzero_ps,
-    _mm_storeu_ps, _mm256_add_pd, _mm256_add_ps, _mm256_castps256_ps128, _mm256_extractf128_ps, _mm256_loadu_pd,
-    _mm256_loadu_ps, _mm256_mul_pd, _mm256_mul_ps, _mm256_permute2f128_pd, _mm256_permute2f128_ps, _mm256_set1_pd,
-    _mm256_set1_ps, _mm256_setr_pd, _mm256_setr_ps, _mm256_setzero_pd, _mm256_setzero_ps, _mm256_shuffle_ps,
-    _mm256_storeu_pd, _mm256_storeu_ps, _mm256_unpackhi_pd, _mm256_unpackhi_ps, _mm256_unpacklo_pd, _mm256_unpacklo_ps,
+    __m128, __m256, __m256d, _mm_add_ps, _mm_loadu_ps, _mm_mul_ps, _mm_set1_ps, _mm_setzero_ps, _mm_storeu_ps,
+    _mm256_add_pd, _mm256_add_ps, _mm256_castps256_ps128, _mm256_extractf128_ps, _mm256_loadu_pd, _mm256_loadu_ps,
+    _mm256_mul_pd, _mm256_mul_ps, _mm256_permute2f128_pd, _mm256_permute2f128_ps, _mm256_set1_pd, _mm256_set1_ps,
+    _mm256_setzero_pd, _mm256_setzero_ps, _mm256_shuffle_ps, _mm256_storeu_pd, _mm256_storeu_ps, _mm256_unpackhi_pd,
+    _mm256_unpackhi_ps, _mm256_unpacklo_pd, _mm256_unpacklo_ps,
 };
 
+use super::dispatch::{Path, path_for};
+use super::gemm::Form;
 use super::simd::has_avx2_fma;
 use super::simple;
 use crate::Scalar;
 
 /// `C (+)= A·Bᵀ` with A `m x k`, B `n x k`, C `m x n` (row-major), rounded
 /// as `simple.rs`'s loops round it (see the module docs), if this CPU has
-/// AVX2 and the shape is not empty; returns whether it ran. Lengths are
-/// checked here again (the raw-pointer accesses below rely on them).
+/// AVX2 and the shape is not empty; returns whether it ran.
 ///
 /// # Panics
 /// If a slice's length does not fit the shape.
@@ -56,23 +57,75 @@ pub(super) fn dot_products<T: Scalar>(
     c: &mut [T],
     accumulate: bool,
 ) -> bool {
+    products(m, n, k, a, b, c, accumulate, None)
+}
+
+/// A dense layer's `pre = x·Wᵀ + b` for `batch` samples (`x` is `batch x
+/// inputs`, `weight` `outputs x inputs`, `bias` one per output), in one pass
+/// if [`gemm()`](super::gemm()) takes these dot products for the product
+/// (the [`Path::Simple`] shapes it computes as dot products) and the CPU has
+/// AVX2; returns whether it ran. The same bits as that product into a
+/// zeroed `pre` followed by [`add_row_to_each`](super::add_row_to_each) of
+/// the bias: `(0 + x·w) + b`, each addition rounded.
+///
+/// # Panics
+/// If a slice's length does not fit the shape.
+#[inline]
+pub(crate) fn dense_product<T: Scalar>(
+    batch: usize,
+    outputs: usize,
+    inputs: usize,
+    x: &[T],
+    weight: &[T],
+    bias: &[T],
+    pre: &mut [T],
+) -> bool {
+    assert_eq!(bias.len(), outputs, "dense layer {inputs}->{outputs}: {} biases given", bias.len());
+    if path_for::<T>(Form::ABt, batch, outputs, inputs) != Path::Simple {
+        return false;
+    }
+    match simple::dot_product_operands(Form::ABt, batch, outputs, inputs, x, weight) {
+        Some((m, n, k, a, b)) => products(m, n, k, a, b, pre, false, Some(bias)),
+        None => false,
+    }
+}
+
+/// [`dot_products`] with an optional bias added to every row of C after the
+/// product (`bias.len() == n`).
+#[inline]
+fn products<T: Scalar>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    accumulate: bool,
+    bias: Option<&[T]>,
+) -> bool {
     if m == 0 || n == 0 || k == 0 || !has_avx2_fma() {
         return false;
     }
     assert!(
-        m.checked_mul(k) == Some(a.len()) && n.checked_mul(k) == Some(b.len()) && m.checked_mul(n) == Some(c.len()),
+        m.checked_mul(k) == Some(a.len())
+            && n.checked_mul(k) == Some(b.len())
+            && m.checked_mul(n) == Some(c.len())
+            && bias.is_none_or(|bias| bias.len() == n),
         "dot products {m}x{n}x{k}: slices of {}, {} and {} values",
         a.len(),
         b.len(),
         c.len()
     );
     if let (Some(a), Some(b), Some(c)) = (cast::<T, f32>(a), cast::<T, f32>(b), cast_mut::<T, f32>(c)) {
-        // SAFETY: the CPU has AVX2 and FMA (checked above).
-        unsafe { products_f32(n, k, a, b, c, accumulate) };
+        let bias = bias.map(|bias| cast::<T, f32>(bias).unwrap_or_default());
+        // SAFETY: the CPU has AVX2 and FMA (checked above); the lengths were
+        // checked above.
+        unsafe { products_f32(m, n, k, a, b, c, accumulate, bias) };
         true
     } else if let (Some(a), Some(b), Some(c)) = (cast::<T, f64>(a), cast::<T, f64>(b), cast_mut::<T, f64>(c)) {
+        let bias = bias.map(|bias| cast::<T, f64>(bias).unwrap_or_default());
         // SAFETY: as above.
-        unsafe { products_f64(n, k, a, b, c, accumulate) };
+        unsafe { products_f64(m, n, k, a, b, c, accumulate, bias) };
         true
     } else {
         false
@@ -99,6 +152,16 @@ fn cast_mut<T: 'static, U: 'static>(values: &mut [T]) -> Option<&mut [U]> {
     })
 }
 
+/// What each output gets after its dot product has been added to it (or to
+/// zero): nothing, its own bias, or one bias for all.
+#[derive(Clone, Copy)]
+enum Addend<'x, T> {
+    None,
+    /// One value per output (as long as the outputs).
+    Each(&'x [T]),
+    Same(T),
+}
+
 /// Defines the `#[target_feature]` entry for one element type: each row of A
 /// against the rows of B, or, for a single column of C (`n = 1`, the layout
 /// of `A·b`), the rows of A against the one row of B, so that the blocks run
@@ -107,18 +170,36 @@ fn cast_mut<T: 'static, U: 'static>(values: &mut [T]) -> Option<&mut [U]> {
 macro_rules! products {
     ($name:ident, $elem:ty, $rows:ident) => {
         /// # Safety
-        /// The CPU has AVX2 and FMA. (Lengths: `a.len()` and `b.len()` are
-        /// multiples of `k > 0`, `b` has `n` rows, and `c` one value per pair
-        /// of rows; [`dot_products`] checked them.)
+        /// The CPU has AVX2 and FMA; `a` is `m x k`, `b` `n x k`, `c` `m x
+        /// n`, `bias` (if any) `n` long, `k > 0`.
         #[target_feature(enable = "avx2,fma")]
-        fn $name(n: usize, k: usize, a: &[$elem], b: &[$elem], c: &mut [$elem], accumulate: bool) {
-            if n == 1 {
-                // SAFETY: this function has the features.
-                unsafe { $rows(a, b, c, accumulate) };
+        unsafe fn $name(
+            m: usize,
+            n: usize,
+            k: usize,
+            a: &[$elem],
+            b: &[$elem],
+            c: &mut [$elem],
+            accumulate: bool,
+            bias: Option<&[$elem]>,
+        ) {
+            // `vectors` of `k` values, each against the `width` rows of
+            // `rows`, into `width` values of C. (One call site: the loops are
+            // compiled once.)
+            let (rows, vectors, count, width, addend) = if n == 1 {
+                (a, b, 1, m, bias.map_or(Addend::None, |bias| Addend::Same(bias[0])))
             } else {
-                for (a_row, c_row) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
-                    // SAFETY: as above.
-                    unsafe { $rows(b, a_row, c_row, accumulate) };
+                (b, a, m, n, bias.map_or(Addend::None, Addend::Each))
+            };
+            for v in 0..count {
+                // SAFETY: this function's contract: `vectors` holds `count`
+                // vectors of `k` values, `c` as many rows of `width` values,
+                // `rows` `width` rows of `k`, and an `Each` addend is `width
+                // = n` long.
+                unsafe {
+                    let x = core::slice::from_raw_parts(vectors.as_ptr().add(v * k), k);
+                    let out = core::slice::from_raw_parts_mut(c.as_mut_ptr().add(v * width), width);
+                    $rows(rows.as_ptr(), x, out, accumulate, addend);
                 }
             }
         }
@@ -128,111 +209,198 @@ macro_rules! products {
 products!(products_f32, f32, rows_f32);
 products!(products_f64, f64, rows_f64);
 
-/// `out[r] (+)= x · row r` for the `out.len()` rows of length `x.len()`
-/// stored one after another in `rows`: blocks of 8 rows, then one of 4, then
-/// single rows through the plain loops.
+/// `out[r] = (out[r] or 0) + x · row r (+ addend)` for the `out.len()` rows
+/// of length `x.len()` stored one after another from `rows`: blocks of 8
+/// rows, then ([`rest_f32`]) one of 4 and single rows.
 ///
 /// # Safety
-/// The CPU has AVX2.
+/// The CPU has AVX2; `rows` is readable for `out.len() · x.len()` values;
+/// `x` is not empty; an [`Addend::Each`] is as long as `out`.
 #[inline(always)]
-unsafe fn rows_f32(rows: &[f32], x: &[f32], out: &mut [f32], accumulate: bool) {
-    let k = x.len();
-    assert!(k > 0 && rows.len() == out.len() * k);
-    let (out_blocks, out_rest) = out.as_chunks_mut::<8>();
-    let row_blocks = rows.chunks_exact(8 * k);
-    let rows_rest = row_blocks.remainder();
-    for (out_block, block) in out_blocks.iter_mut().zip(row_blocks) {
-        // SAFETY: the CPU has AVX2 (this function's contract); `block` is
-        // 8 rows of `k` and `out_block` 8 values.
+unsafe fn rows_f32(rows: *const f32, x: &[f32], out: &mut [f32], accumulate: bool, addend: Addend<'_, f32>) {
+    let (k, count) = (x.len(), out.len());
+    let out = out.as_mut_ptr();
+    let mut r = 0;
+    while r + 8 <= count {
+        // SAFETY: rows `r..r + 8` are readable (`r + 8 <= count`), and so
+        // are outputs `r..r + 8` (and the addend's) for reading and writing;
+        // the CPU has AVX2 (this function's contract).
         unsafe {
-            let total = dots8_f32(block, x);
-            let prior = if accumulate { _mm256_loadu_ps(out_block.as_ptr()) } else { _mm256_setzero_ps() };
-            _mm256_storeu_ps(out_block.as_mut_ptr(), _mm256_add_ps(prior, total));
+            let total = dots8_f32(rows.add(r * k), x);
+            let prior = if accumulate { _mm256_loadu_ps(out.add(r)) } else { _mm256_setzero_ps() };
+            let mut value = _mm256_add_ps(prior, total);
+            match addend {
+                Addend::None => {}
+                Addend::Each(values) => value = _mm256_add_ps(value, _mm256_loadu_ps(values.as_ptr().add(r))),
+                Addend::Same(v) => value = _mm256_add_ps(value, _mm256_set1_ps(v)),
+            }
+            _mm256_storeu_ps(out.add(r), value);
         }
+        r += 8;
     }
-    let (out_quads, out_singles) = out_rest.as_chunks_mut::<4>();
-    let quads = rows_rest.chunks_exact(4 * k);
-    let rows_singles = quads.remainder();
-    for (out_quad, quad) in out_quads.iter_mut().zip(quads) {
-        // SAFETY: as above, with 4 rows and 4 values.
+    if r < count {
+        // SAFETY: passed on from this function's contract.
+        unsafe { rest_f32(rows, x, out, r, count, accumulate, addend) };
+    }
+}
+
+/// The rows `from..count` of [`rows_f32`] (fewer than 8): a block of 4, then
+/// single rows. A function of its own, so that its set-up is not paid where
+/// the rows come in blocks of 8.
+///
+/// # Safety
+/// The CPU has AVX2; `rows` is readable for `count · x.len()` values, `out`
+/// readable and writable for `count`; an [`Addend::Each`] is `count` long;
+/// `from <= count`.
+#[target_feature(enable = "avx2,fma")]
+#[inline(never)]
+unsafe fn rest_f32(
+    rows: *const f32,
+    x: &[f32],
+    out: *mut f32,
+    from: usize,
+    count: usize,
+    accumulate: bool,
+    addend: Addend<'_, f32>,
+) {
+    let (k, mut r) = (x.len(), from);
+    if r + 4 <= count {
+        // SAFETY: rows and outputs `r..r + 4` are inside (`r + 4 <= count`).
         unsafe {
-            let total = dots4_f32(quad, x);
-            let prior = if accumulate { _mm_loadu_ps(out_quad.as_ptr()) } else { _mm_setzero_ps() };
-            _mm_storeu_ps(out_quad.as_mut_ptr(), _mm_add_ps(prior, total));
+            let total = dots4_f32(rows.add(r * k), x);
+            let prior = if accumulate { _mm_loadu_ps(out.add(r)) } else { _mm_setzero_ps() };
+            let mut value = _mm_add_ps(prior, total);
+            match addend {
+                Addend::None => {}
+                Addend::Each(values) => value = _mm_add_ps(value, _mm_loadu_ps(values.as_ptr().add(r))),
+                Addend::Same(v) => value = _mm_add_ps(value, _mm_set1_ps(v)),
+            }
+            _mm_storeu_ps(out.add(r), value);
         }
+        r += 4;
     }
-    singles(rows_singles, x, out_singles, accumulate);
+    // SAFETY: passed on from this function's contract.
+    unsafe { singles(rows, x, out, r, count, accumulate, addend) };
 }
 
 /// [`rows_f32`] for f64: blocks of 4 rows, then single rows.
 ///
 /// # Safety
-/// The CPU has AVX2.
+/// As [`rows_f32`].
 #[inline(always)]
-unsafe fn rows_f64(rows: &[f64], x: &[f64], out: &mut [f64], accumulate: bool) {
-    let k = x.len();
-    assert!(k > 0 && rows.len() == out.len() * k);
-    let (out_blocks, out_rest) = out.as_chunks_mut::<4>();
-    let row_blocks = rows.chunks_exact(4 * k);
-    let rows_rest = row_blocks.remainder();
-    for (out_block, block) in out_blocks.iter_mut().zip(row_blocks) {
-        // SAFETY: the CPU has AVX2 (this function's contract); `block` is
-        // 4 rows of `k` and `out_block` 4 values.
+unsafe fn rows_f64(rows: *const f64, x: &[f64], out: &mut [f64], accumulate: bool, addend: Addend<'_, f64>) {
+    let (k, count) = (x.len(), out.len());
+    let out = out.as_mut_ptr();
+    let mut r = 0;
+    while r + 4 <= count {
+        // SAFETY: as in `rows_f32`.
         unsafe {
-            let total = dots4_f64(block, x);
-            let prior = if accumulate { _mm256_loadu_pd(out_block.as_ptr()) } else { _mm256_setzero_pd() };
-            _mm256_storeu_pd(out_block.as_mut_ptr(), _mm256_add_pd(prior, total));
+            let total = dots4_f64(rows.add(r * k), x);
+            let prior = if accumulate { _mm256_loadu_pd(out.add(r)) } else { _mm256_setzero_pd() };
+            let mut value = _mm256_add_pd(prior, total);
+            match addend {
+                Addend::None => {}
+                Addend::Each(values) => value = _mm256_add_pd(value, _mm256_loadu_pd(values.as_ptr().add(r))),
+                Addend::Same(v) => value = _mm256_add_pd(value, _mm256_set1_pd(v)),
+            }
+            _mm256_storeu_pd(out.add(r), value);
         }
+        r += 4;
     }
-    singles(rows_rest, x, out_rest, accumulate);
-}
-
-/// The rows left over after the blocks, one at a time through the plain
-/// loops (a single row's lane-order sum is a chain of scalar additions).
-#[inline(always)]
-fn singles<T: Scalar>(rows: &[T], x: &[T], out: &mut [T], accumulate: bool) {
-    for (out_r, row) in out.iter_mut().zip(rows.chunks_exact(x.len())) {
-        let [dot] = simple::dots::<T, 1>(x, row);
-        let prior = if accumulate { *out_r } else { T::zero() };
-        *out_r = prior + dot;
+    if r < count {
+        // SAFETY: as above, for the rows `r..count` left.
+        unsafe { singles(rows, x, out, r, count, accumulate, addend) };
     }
 }
 
-/// The dot products of `x` with the 8 rows of `block` (row `i` at `i·k`,
-/// `k = x.len()`), lane `i` for row `i`, each rounded as the plain loops do
-/// it (before the addition to C).
+/// Rows `from..count` one at a time through the plain loops (a single row's
+/// lane-order sum is a chain of scalar additions anyway).
 ///
 /// # Safety
-/// The CPU has AVX2.
+/// `rows` is readable for `count · x.len()` values, `out` readable and
+/// writable for `count`; an [`Addend::Each`] is `count` long.
 #[inline(always)]
-unsafe fn dots8_f32(block: &[f32], x: &[f32]) -> __m256 {
+unsafe fn singles<T: Scalar>(
+    rows: *const T,
+    x: &[T],
+    out: *mut T,
+    from: usize,
+    count: usize,
+    accumulate: bool,
+    addend: Addend<'_, T>,
+) {
     let k = x.len();
-    assert!(block.len() == 8 * k);
-    let (x_chunks, x_tail) = x.as_chunks::<8>();
-    let rows = block.as_ptr();
+    for r in from..count {
+        // SAFETY: row `r < count` is the `k` values at `r·k`, output `r` is
+        // inside `out` (this function's contract).
+        let (row, out_r) = unsafe { (core::slice::from_raw_parts(rows.add(r * k), k), &mut *out.add(r)) };
+        let [dot] = simple::dots::<T, 1>(x, row);
+        let prior = if accumulate { *out_r } else { T::zero() };
+        *out_r = match addend {
+            Addend::None => prior + dot,
+            Addend::Each(values) => (prior + dot) + values[r],
+            Addend::Same(v) => (prior + dot) + v,
+        };
+    }
+}
+
+/// The dot products of `x` with the 8 rows of `k = x.len()` values stored
+/// one after another from `block`, lane `i` for row `i`, each rounded as the
+/// plain loops do it (before the addition to C).
+///
+/// # Safety
+/// The CPU has AVX2; `block` is readable for `8·k` values.
+#[inline(always)]
+unsafe fn dots8_f32(block: *const f32, x: &[f32]) -> __m256 {
+    let k = x.len();
+    let (x_pairs, x_rest) = x.as_chunks::<16>();
     // SAFETY: the CPU has AVX2 (this function's contract). Row `i`'s chunk
     // `j` is the 8 values at `i·k + 8·j`, and `i·k + 8·j + 8 <= i·k + k <=
-    // 8·k = block.len()` for `i < 8`, `j < k / 8`.
+    // 8·k` for `i < 8`, `j < k / 8`.
     unsafe {
         let mut partial = [_mm256_setzero_ps(); 8];
-        for (j, x_chunk) in x_chunks.iter().enumerate() {
-            let x_j = _mm256_loadu_ps(x_chunk.as_ptr());
+        // Two chunks per step: the address of a row's values then serves
+        // two loads.
+        for (pair, x_pair) in x_pairs.iter().enumerate() {
+            let x_j = _mm256_loadu_ps(x_pair.as_ptr());
+            let x_next = _mm256_loadu_ps(x_pair.as_ptr().add(8));
             for (i, partial_i) in partial.iter_mut().enumerate() {
-                let row_chunk = _mm256_loadu_ps(rows.add(i * k + 8 * j));
+                let row_pair = block.add(i * k + 16 * pair);
+                *partial_i = _mm256_add_ps(*partial_i, _mm256_mul_ps(x_j, _mm256_loadu_ps(row_pair)));
+                *partial_i = _mm256_add_ps(*partial_i, _mm256_mul_ps(x_next, _mm256_loadu_ps(row_pair.add(8))));
+            }
+        }
+        if x_rest.len() >= 8 {
+            let j = 2 * x_pairs.len();
+            let x_j = _mm256_loadu_ps(x_rest.as_ptr());
+            for (i, partial_i) in partial.iter_mut().enumerate() {
+                let row_chunk = _mm256_loadu_ps(block.add(i * k + 8 * j));
                 *partial_i = _mm256_add_ps(*partial_i, _mm256_mul_ps(x_j, row_chunk));
             }
         }
         // With no full chunk every partial sum is +0, and so is their sum.
-        let mut total = if x_chunks.is_empty() { _mm256_setzero_ps() } else { lane_order_sum_8x8(partial) };
-        let start = k - x_tail.len();
-        for (t, &x_t) in x_tail.iter().enumerate() {
-            let column = |i: usize| block[i * k + start + t];
-            let values =
-                _mm256_setr_ps(column(0), column(1), column(2), column(3), column(4), column(5), column(6), column(7));
-            total = _mm256_add_ps(total, _mm256_mul_ps(_mm256_set1_ps(x_t), values));
-        }
-        total
+        let total = if k < 8 { _mm256_setzero_ps() } else { lane_order_sum_8x8(partial) };
+        if k % 8 == 0 { total } else { tail8_f32(block, x, total) }
     }
+}
+
+/// `total` plus the products of the tail of `x` (the `k % 8` values after
+/// the chunks) with those of the 8 rows from `block`, one element at a time.
+///
+/// # Safety
+/// The CPU has AVX2; `block` is readable for `8·k` values, `k = x.len()`.
+#[target_feature(enable = "avx2,fma")]
+#[inline(never)]
+unsafe fn tail8_f32(block: *const f32, x: &[f32], mut total: __m256) -> __m256 {
+    let k = x.len();
+    for t in k - k % 8..k {
+        // SAFETY: value `t < k` of row `i < 8` is at `i·k + t`, inside.
+        let column: [f32; 8] = core::array::from_fn(|i| unsafe { *block.add(i * k + t) });
+        // SAFETY: `column` holds 8 values.
+        let values = unsafe { _mm256_loadu_ps(column.as_ptr()) };
+        total = _mm256_add_ps(total, _mm256_mul_ps(_mm256_set1_ps(x[t]), values));
+    }
+    total
 }
 
 /// `0 + p[·][0] + p[·][1] + … + p[·][7]` for 8 rows of partial sums, row `i`
@@ -283,23 +451,22 @@ unsafe fn lane_order_sum_8x8(p: [__m256; 8]) -> __m256 {
     }
 }
 
-/// [`dots8_f32`] for the 4 rows of `block`.
+/// [`dots8_f32`] for 4 rows.
 ///
 /// # Safety
-/// The CPU has AVX2.
+/// The CPU has AVX2; `block` is readable for `4·k` values.
 #[inline(always)]
-unsafe fn dots4_f32(block: &[f32], x: &[f32]) -> __m128 {
+unsafe fn dots4_f32(block: *const f32, x: &[f32]) -> __m128 {
     let k = x.len();
-    assert!(block.len() == 4 * k);
     let (x_chunks, x_tail) = x.as_chunks::<8>();
-    let rows = block.as_ptr();
-    // SAFETY: as in `dots8_f32`, with `i < 4` and `block.len() = 4·k`.
+    // SAFETY: as in `dots8_f32`, with `i < 4`.
     unsafe {
+        let row: [*const f32; 4] = core::array::from_fn(|i| block.add(i * k));
         let mut p = [_mm256_setzero_ps(); 4];
         for (j, x_chunk) in x_chunks.iter().enumerate() {
             let x_j = _mm256_loadu_ps(x_chunk.as_ptr());
-            for (i, partial_i) in p.iter_mut().enumerate() {
-                let row_chunk = _mm256_loadu_ps(rows.add(i * k + 8 * j));
+            for (partial_i, row_i) in p.iter_mut().zip(&row) {
+                let row_chunk = _mm256_loadu_ps(row_i.add(8 * j));
                 *partial_i = _mm256_add_ps(*partial_i, _mm256_mul_ps(x_j, row_chunk));
             }
         }
@@ -324,38 +491,36 @@ unsafe fn dots4_f32(block: &[f32], x: &[f32]) -> __m128 {
                 total = _mm_add_ps(total, _mm256_extractf128_ps::<1>(s_l));
             }
         }
-        let start = k - x_tail.len();
-        for (t, &x_t) in x_tail.iter().enumerate() {
-            let column = |i: usize| block[i * k + start + t];
-            let values = _mm_setr_ps(column(0), column(1), column(2), column(3));
-            total = _mm_add_ps(total, _mm_mul_ps(_mm_set1_ps(x_t), values));
+        for (t, &x_t) in (k - x_tail.len()..).zip(x_tail) {
+            let column = row.map(|row_i| *row_i.add(t));
+            total = _mm_add_ps(total, _mm_mul_ps(_mm_set1_ps(x_t), _mm_loadu_ps(column.as_ptr())));
         }
         total
     }
 }
 
-/// [`dots8_f32`] for f64 and the 4 rows of `block`: each row's eight partial
-/// sums in two vectors (lanes 0-3 and 4-7).
+/// [`dots8_f32`] for f64 and 4 rows: each row's eight partial sums in two
+/// vectors (lanes 0-3 and 4-7).
 ///
 /// # Safety
-/// The CPU has AVX2.
+/// The CPU has AVX2; `block` is readable for `4·k` values.
 #[inline(always)]
-unsafe fn dots4_f64(block: &[f64], x: &[f64]) -> __m256d {
+unsafe fn dots4_f64(block: *const f64, x: &[f64]) -> __m256d {
     let k = x.len();
-    assert!(block.len() == 4 * k);
     let (x_chunks, x_tail) = x.as_chunks::<8>();
-    let rows = block.as_ptr();
     // SAFETY: the CPU has AVX2 (this function's contract). Row `i`'s chunk
     // `j` is the 8 values at `i·k + 8·j` (two loads of 4), and `i·k + 8·j + 8
-    // <= i·k + k <= 4·k = block.len()` for `i < 4`, `j < k / 8`.
+    // <= i·k + k <= 4·k` for `i < 4`, `j < k / 8`; the tail's values are at
+    // `i·k + t` for `t < k`.
     unsafe {
+        let row: [*const f64; 4] = core::array::from_fn(|i| block.add(i * k));
         let mut low = [_mm256_setzero_pd(); 4];
         let mut high = [_mm256_setzero_pd(); 4];
         for (j, x_chunk) in x_chunks.iter().enumerate() {
             let x_low = _mm256_loadu_pd(x_chunk.as_ptr());
             let x_high = _mm256_loadu_pd(x_chunk.as_ptr().add(4));
-            for (i, (low_i, high_i)) in low.iter_mut().zip(&mut high).enumerate() {
-                let row_chunk = rows.add(i * k + 8 * j);
+            for ((low_i, high_i), row_i) in low.iter_mut().zip(&mut high).zip(&row) {
+                let row_chunk = row_i.add(8 * j);
                 *low_i = _mm256_add_pd(*low_i, _mm256_mul_pd(x_low, _mm256_loadu_pd(row_chunk)));
                 *high_i = _mm256_add_pd(*high_i, _mm256_mul_pd(x_high, _mm256_loadu_pd(row_chunk.add(4))));
             }
@@ -368,11 +533,9 @@ unsafe fn dots4_f64(block: &[f64], x: &[f64]) -> __m256d {
                 }
             }
         }
-        let start = k - x_tail.len();
-        for (t, &x_t) in x_tail.iter().enumerate() {
-            let column = |i: usize| block[i * k + start + t];
-            let values = _mm256_setr_pd(column(0), column(1), column(2), column(3));
-            total = _mm256_add_pd(total, _mm256_mul_pd(_mm256_set1_pd(x_t), values));
+        for (t, &x_t) in (k - x_tail.len()..).zip(x_tail) {
+            let column = row.map(|row_i| *row_i.add(t));
+            total = _mm256_add_pd(total, _mm256_mul_pd(_mm256_set1_pd(x_t), _mm256_loadu_pd(column.as_ptr())));
         }
         total
     }
@@ -504,6 +667,45 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A dense layer's product and bias in one pass give the bits of the
+    /// product into a zeroed `pre` followed by the bias broadcast, for
+    /// batches on and off the Simple path, one input (an outer product, left
+    /// to `gemm`), one output (`A·b`, blocks along the batch), and biases of
+    /// `-0`.
+    #[test]
+    fn dense_product_gives_the_bits_of_the_product_then_the_bias() {
+        fn check<T: Scalar>(rng: &mut Rng) {
+            for batch in [1, 2, 3, 4, 5, 9, 64] {
+                for (inputs, outputs) in [(16, 32), (32, 32), (32, 4), (1, 32), (32, 1), (7, 13), (40, 9), (3, 2)] {
+                    for specials in [false, true] {
+                        let x: Vec<T> = values(batch * inputs, rng, specials);
+                        let weight: Vec<T> = values(outputs * inputs, rng, specials);
+                        let mut bias: Vec<T> = values(outputs, rng, specials);
+                        if batch == 2 {
+                            bias.fill(T::from_f64(-0.0));
+                        }
+                        let mut expected: Vec<T> = values(batch * outputs, rng, true);
+                        let mut found = expected.clone();
+                        crate::kernels::gemm(Form::ABt, batch, outputs, inputs, &x, &weight, &mut expected, false);
+                        crate::kernels::add_row_to_each(&mut expected, &bias);
+                        let fused = dense_product(batch, outputs, inputs, &x, &weight, &bias, &mut found);
+                        if !fused {
+                            crate::kernels::gemm(Form::ABt, batch, outputs, inputs, &x, &weight, &mut found, false);
+                            crate::kernels::add_row_to_each(&mut found, &bias);
+                        }
+                        let simple = path_for::<T>(Form::ABt, batch, outputs, inputs) == Path::Simple;
+                        assert_eq!(fused, has_avx2_fma() && simple && inputs != 1, "{batch}x{inputs}->{outputs}");
+                        let shape = (T::NAME, batch, inputs, outputs, specials);
+                        assert_eq!(bits(&found), bits(&expected), "{shape:?}");
+                    }
+                }
+            }
+        }
+        let mut rng = Rng::new(17);
+        check::<f32>(&mut rng);
+        check::<f64>(&mut rng);
     }
 
     #[test]

@@ -72,7 +72,7 @@ pub(super) fn plain<T: Scalar>(
 /// as on the packed paths), and `A·b` (`n = 1`), as `A·Bᵀ` with `B = bᵀ`
 /// (`1 x k`).
 #[inline(always)]
-fn dot_product_operands<'x, T>(
+pub(super) fn dot_product_operands<'x, T>(
     form: Form,
     m: usize,
     n: usize,

@@ -27,8 +27,16 @@ pub(crate) fn dense_forward<T: Scalar, A: Activation<T> + ?Sized>(
         weight.len()
     );
     let batch = batch_of(x.len(), inputs, pre.len(), outputs);
-    kernels::gemm(Form::ABt, batch, outputs, inputs, x, weight, pre, false);
-    kernels::add_row_to_each(pre, bias);
+    // The product and the bias in one pass where the product is made of the
+    // Simple path's dot products (the same bits: `(0 + x·w) + b`).
+    #[cfg(target_arch = "x86_64")]
+    let done = kernels::dense_product(batch, outputs, inputs, x, weight, bias, pre);
+    #[cfg(not(target_arch = "x86_64"))]
+    let done = false;
+    if !done {
+        kernels::gemm(Form::ABt, batch, outputs, inputs, x, weight, pre, false);
+        kernels::add_row_to_each(pre, bias);
+    }
     activation.forward_slice(pre, out);
 }
 
