@@ -199,7 +199,16 @@ macro_rules! products {
                 unsafe {
                     let x = core::slice::from_raw_parts(vectors.as_ptr().add(v * k), k);
                     let out = core::slice::from_raw_parts_mut(c.as_mut_ptr().add(v * width), width);
-                    $rows(rows.as_ptr(), x, out, accumulate, addend);
+                    let rows = rows.as_ptr();
+                    // A copy of the loops for each case that a layer or a
+                    // product needs, so that no block of rows tests for it.
+                    match (accumulate, addend) {
+                        (false, Addend::Each(values)) => $rows(rows, x, out, false, Addend::Each(values)),
+                        (false, Addend::Same(value)) => $rows(rows, x, out, false, Addend::Same(value)),
+                        (false, Addend::None) => $rows(rows, x, out, false, Addend::None),
+                        (true, Addend::None) => $rows(rows, x, out, true, Addend::None),
+                        (true, addend) => $rows(rows, x, out, true, addend),
+                    }
                 }
             }
         }
@@ -602,10 +611,16 @@ mod tests {
     /// and every operand layout the dispatch hands it (`A·Bᵀ`; `A·b`, which
     /// is `A·Bᵀ` with `n = 1`), with and without accumulation.
     fn check<T: Scalar>(m: usize, n: usize, k: usize, rng: &mut Rng) {
-        for specials in [false, true] {
-            let a: Vec<T> = values(m * k, rng, specials);
+        for (specials, zeros) in [(false, false), (true, false), (false, true)] {
+            let mut a: Vec<T> = values(m * k, rng, specials);
             let b: Vec<T> = values(n * k, rng, specials);
-            let c0: Vec<T> = values(m * n, rng, specials);
+            let mut c0: Vec<T> = values(m * n, rng, specials);
+            if zeros {
+                // Every product a signed zero, whole lanes and dot products
+                // of `-0` products among them, and `-0` in C.
+                a.fill(T::from_f64(-0.0));
+                c0.fill(T::from_f64(-0.0));
+            }
             for accumulate in [false, true] {
                 let mut expected = c0.clone();
                 simple::plain(Form::ABt, m, n, k, &a, &b, &mut expected, accumulate);
