@@ -1,6 +1,7 @@
-//! The dot products of [`Path::Simple`](super::Path::Simple) (`A·Bᵀ`, and
-//! `A·b`) with AVX2 intrinsics, several rows of B at once, rounded exactly as
-//! the plain loops of `simple.rs` round them.
+//! The dot products of [`Path::Simple`] (`A·Bᵀ`, and `A·b`) with AVX2
+//! intrinsics, several rows of B at once, rounded exactly as the plain loops
+//! of `simple.rs` round them; and a dense layer's product and bias in one
+//! pass ([`dense_product`]).
 //!
 //! The plain loops give every dot product eight partial sums (lane `l` adds
 //! the products of the elements `l`, `l + 8`, `l + 16`, … in that order), then
@@ -389,7 +390,7 @@ unsafe fn dots8_f32(block: *const f32, x: &[f32]) -> __m256 {
         }
         // With no full chunk every partial sum is +0, and so is their sum.
         let total = if k < 8 { _mm256_setzero_ps() } else { lane_order_sum_8x8(partial) };
-        if k % 8 == 0 { total } else { tail8_f32(block, x, total) }
+        if k.is_multiple_of(8) { total } else { tail8_f32(block, x, total) }
     }
 }
 
@@ -402,12 +403,12 @@ unsafe fn dots8_f32(block: *const f32, x: &[f32]) -> __m256 {
 #[inline(never)]
 unsafe fn tail8_f32(block: *const f32, x: &[f32], mut total: __m256) -> __m256 {
     let k = x.len();
-    for t in k - k % 8..k {
+    for (t, &x_t) in x.iter().enumerate().skip(k - k % 8) {
         // SAFETY: value `t < k` of row `i < 8` is at `i·k + t`, inside.
         let column: [f32; 8] = core::array::from_fn(|i| unsafe { *block.add(i * k + t) });
         // SAFETY: `column` holds 8 values.
         let values = unsafe { _mm256_loadu_ps(column.as_ptr()) };
-        total = _mm256_add_ps(total, _mm256_mul_ps(_mm256_set1_ps(x[t]), values));
+        total = _mm256_add_ps(total, _mm256_mul_ps(_mm256_set1_ps(x_t), values));
     }
     total
 }

@@ -66,6 +66,9 @@ pub(super) fn plain<T: Scalar>(
     }
 }
 
+/// `(m, n, k, A, B)` of an `A·Bᵀ`.
+pub(super) type DotOperands<'x, T> = (usize, usize, usize, &'x [T], &'x [T]);
+
 /// The operands `(m, n, k, A, B)` of the `A·Bᵀ` whose dot products the loops
 /// compute for `op(A)·op(B)`, if they compute it as dot products: `A·Bᵀ`
 /// itself, except outer products (`k = 1`: one rounded multiply per element,
@@ -79,7 +82,7 @@ pub(super) fn dot_product_operands<'x, T>(
     k: usize,
     a: &'x [T],
     b: &'x [T],
-) -> Option<(usize, usize, usize, &'x [T], &'x [T])> {
+) -> Option<DotOperands<'x, T>> {
     match form {
         Form::AB if n == 1 => Some((m, 1, k, a, b)),
         Form::ABt if k != 1 => Some((m, n, k, a, b)),

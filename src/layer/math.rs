@@ -131,6 +131,7 @@ fn dense_predict_fused<T: Scalar, A: Activation<T>, const IN: usize, const OUT: 
 ///
 /// # Panics
 /// Panics if the two buffers do not hold the same number of samples.
+#[inline]
 pub(crate) fn batch_of(x_len: usize, inputs: usize, y_len: usize, outputs: usize) -> usize {
     let batch = y_len.checked_div(outputs).unwrap_or(x_len / inputs.max(1));
     assert!(
