@@ -22,8 +22,9 @@
 //! bit for bit.
 //!
 //! Unsafe code: the intrinsics need the feature, and the loads and stores go
-//! through raw pointers. The only entry, [`dot_products`], checks the feature
-//! and every length before it calls the `#[target_feature]` functions.
+//! through raw pointers. Both entries ([`dot_products`], [`dense_product`])
+//! go through one function that checks the feature and every length before
+//! it calls the `#[target_feature]` functions.
 #![allow(unsafe_code)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -117,14 +118,12 @@ fn products<T: Scalar>(
         b.len(),
         c.len()
     );
-    if let (Some(a), Some(b), Some(c)) = (cast::<T, f32>(a), cast::<T, f32>(b), cast_mut::<T, f32>(c)) {
-        let bias = bias.map(|bias| cast::<T, f32>(bias).unwrap_or_default());
-        // SAFETY: the CPU has AVX2 and FMA (checked above); the lengths were
-        // checked above.
+    if let (Some(a), Some(b), Some(c), Some(bias)) = (cast(a), cast(b), cast_mut(c), cast_option(bias)) {
+        // SAFETY: the CPU has AVX2 and FMA, and the lengths fit the shape
+        // (both checked above).
         unsafe { products_f32(m, n, k, a, b, c, accumulate, bias) };
         true
-    } else if let (Some(a), Some(b), Some(c)) = (cast::<T, f64>(a), cast::<T, f64>(b), cast_mut::<T, f64>(c)) {
-        let bias = bias.map(|bias| cast::<T, f64>(bias).unwrap_or_default());
+    } else if let (Some(a), Some(b), Some(c), Some(bias)) = (cast(a), cast(b), cast_mut(c), cast_option(bias)) {
         // SAFETY: as above.
         unsafe { products_f64(m, n, k, a, b, c, accumulate, bias) };
         true
@@ -142,6 +141,15 @@ fn cast<T: 'static, U: 'static>(values: &[T]) -> Option<&[U]> {
         // and the lifetime describe the same values.
         unsafe { core::slice::from_raw_parts(values.as_ptr().cast::<U>(), values.len()) }
     })
+}
+
+/// [`cast`] for an optional slice: `None` unless `T` is `U`.
+#[inline(always)]
+fn cast_option<T: 'static, U: 'static>(values: Option<&[T]>) -> Option<Option<&[U]>> {
+    match values {
+        Some(values) => cast(values).map(Some),
+        None => (TypeId::of::<T>() == TypeId::of::<U>()).then_some(None),
+    }
 }
 
 /// [`cast`] for a mutable slice.
