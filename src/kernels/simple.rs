@@ -52,12 +52,12 @@ pub(super) fn plain<T: Scalar>(
     if m == 0 || n == 0 || k == 0 {
         return;
     }
-    if let Some((m, n, k, a, b)) = dot_product_operands(form, m, n, k, a, b) {
-        return loops(Form::ABt, m, n, k, a, b, c);
-    }
     // Degenerate shapes whose loop would run along a length-1 dimension are the
-    // same memory read as another form with a long inner loop.
+    // same memory read as another form with a long inner loop. (The dot
+    // products here are the ones `dot_product_operands` names.)
     match form {
+        // C (m x 1) = A·b: one dot product per row, as A·Bᵀ with B = bᵀ (1 x k).
+        Form::AB if n == 1 => loops(Form::ABt, m, 1, k, a, b, c),
         // C (m x 1) = Aᵀ·b is the row Cᵀ (1 x m) = bᵀ·A: axpys along m.
         Form::AtB if n == 1 => loops(Form::AB, 1, m, k, b, a, c),
         // C = a·bᵀ with columns a, b: an outer product, axpys along n.
@@ -67,6 +67,7 @@ pub(super) fn plain<T: Scalar>(
 }
 
 /// `(m, n, k, A, B)` of an `A·Bᵀ`.
+#[cfg(target_arch = "x86_64")]
 pub(super) type DotOperands<'x, T> = (usize, usize, usize, &'x [T], &'x [T]);
 
 /// The operands `(m, n, k, A, B)` of the `A·Bᵀ` whose dot products the loops
@@ -74,6 +75,7 @@ pub(super) type DotOperands<'x, T> = (usize, usize, usize, &'x [T], &'x [T]);
 /// itself, except outer products (`k = 1`: one rounded multiply per element,
 /// as on the packed paths), and `A·b` (`n = 1`), as `A·Bᵀ` with `B = bᵀ`
 /// (`1 x k`).
+#[cfg(target_arch = "x86_64")]
 #[inline(always)]
 pub(super) fn dot_product_operands<'x, T>(
     form: Form,
