@@ -10,9 +10,35 @@
 use super::Form;
 use crate::Scalar;
 
+/// The plain loops' `C (+)= op(A)·op(B)`, as statements: the body of `gemm`
+/// and of `plain` (a macro rather than a function, so that off x86_64 `gemm`
+/// compiles exactly as it did before `matvec.rs`).
+macro_rules! plain_loops {
+    ($form:ident, $m:ident, $n:ident, $k:ident, $a:ident, $b:ident, $c:ident, $accumulate:ident) => {
+        if !$accumulate {
+            $c.fill(T::zero());
+        }
+        if $m == 0 || $n == 0 || $k == 0 {
+            return;
+        }
+        // Degenerate shapes whose loop would run along a length-1 dimension are the
+        // same memory read as another form with a long inner loop.
+        match $form {
+            // C (m x 1) = A·b: one dot product per row, as A·Bᵀ with B = bᵀ (1 x k).
+            Form::AB if $n == 1 => loops(Form::ABt, $m, 1, $k, $a, $b, $c),
+            // C (m x 1) = Aᵀ·b is the row Cᵀ (1 x m) = bᵀ·A: axpys along m.
+            Form::AtB if $n == 1 => loops(Form::AB, 1, $m, $k, $b, $a, $c),
+            // C = a·bᵀ with columns a, b: an outer product, axpys along n.
+            Form::ABt if $k == 1 => loops(Form::AB, $m, $n, 1, $a, $b, $c),
+            _ => loops($form, $m, $n, $k, $a, $b, $c),
+        }
+    };
+}
+
 /// `C (+)= op(A)·op(B)`; lengths are checked by the caller. On x86_64 CPUs
-/// with AVX2 the products that the loops compute as dot products run through
-/// `matvec.rs` instead, many rows at a time with the same bits.
+/// with AVX2 the products that the loops compute as dot products (those
+/// [`dot_product_operands`] names) run through `matvec.rs` instead, many
+/// rows at a time with the same bits.
 #[inline(always)]
 pub(super) fn gemm<T: Scalar>(
     form: Form,
@@ -30,12 +56,12 @@ pub(super) fn gemm<T: Scalar>(
     {
         return;
     }
-    plain(form, m, n, k, a, b, c, accumulate);
+    plain_loops! { form, m, n, k, a, b, c, accumulate }
 }
 
-/// [`gemm`] with the plain loops on every CPU: the reference for the bits of
-/// the path (and what runs where `matvec.rs` does not).
-#[inline(always)]
+/// [`gemm`] with the plain loops on every CPU: the reference the tests
+/// compare `matvec.rs` with.
+#[cfg(all(target_arch = "x86_64", test))]
 pub(super) fn plain<T: Scalar>(
     form: Form,
     m: usize,
@@ -46,24 +72,7 @@ pub(super) fn plain<T: Scalar>(
     c: &mut [T],
     accumulate: bool,
 ) {
-    if !accumulate {
-        c.fill(T::zero());
-    }
-    if m == 0 || n == 0 || k == 0 {
-        return;
-    }
-    // Degenerate shapes whose loop would run along a length-1 dimension are the
-    // same memory read as another form with a long inner loop. (The dot
-    // products here are the ones `dot_product_operands` names.)
-    match form {
-        // C (m x 1) = A·b: one dot product per row, as A·Bᵀ with B = bᵀ (1 x k).
-        Form::AB if n == 1 => loops(Form::ABt, m, 1, k, a, b, c),
-        // C (m x 1) = Aᵀ·b is the row Cᵀ (1 x m) = bᵀ·A: axpys along m.
-        Form::AtB if n == 1 => loops(Form::AB, 1, m, k, b, a, c),
-        // C = a·bᵀ with columns a, b: an outer product, axpys along n.
-        Form::ABt if k == 1 => loops(Form::AB, m, n, 1, a, b, c),
-        _ => loops(form, m, n, k, a, b, c),
-    }
+    plain_loops! { form, m, n, k, a, b, c, accumulate }
 }
 
 /// `(m, n, k, A, B)` of an `A·Bᵀ`.
