@@ -30,13 +30,12 @@ pub(crate) fn dense_forward<T: Scalar, A: Activation<T> + ?Sized>(
     // The product and the bias in one pass where the product is made of the
     // Simple path's dot products (the same bits: `(0 + x·w) + b`).
     #[cfg(target_arch = "x86_64")]
-    let done = kernels::dense_product(batch, outputs, inputs, x, weight, bias, pre);
-    #[cfg(not(target_arch = "x86_64"))]
-    let done = false;
-    if !done {
-        kernels::gemm(Form::ABt, batch, outputs, inputs, x, weight, pre, false);
-        kernels::add_row_to_each(pre, bias);
+    if kernels::dense_product(batch, outputs, inputs, x, weight, bias, pre) {
+        activation.forward_slice(pre, out);
+        return;
     }
+    kernels::gemm(Form::ABt, batch, outputs, inputs, x, weight, pre, false);
+    kernels::add_row_to_each(pre, bias);
     activation.forward_slice(pre, out);
 }
 
@@ -131,7 +130,6 @@ fn dense_predict_fused<T: Scalar, A: Activation<T>, const IN: usize, const OUT: 
 ///
 /// # Panics
 /// Panics if the two buffers do not hold the same number of samples.
-#[inline]
 pub(crate) fn batch_of(x_len: usize, inputs: usize, y_len: usize, outputs: usize) -> usize {
     let batch = y_len.checked_div(outputs).unwrap_or(x_len / inputs.max(1));
     assert!(
