@@ -87,3 +87,71 @@ fn an_empty_batch_gives_an_empty_output() {
     assert_eq!(out.shape(), (0, 3));
     assert_eq!(net.predict(&Matrix::zeros(0, 2)).shape(), (0, 3));
 }
+
+/// The recipe a dense layer's dot products follow on small batches (the
+/// Simple path of `kernels`): eight partial sums, lane `l` adding the
+/// products of the elements `l`, `l + 8`, … in order, added in lane order to
+/// zero, then the tail's products one by one.
+fn lane_order_dot<T: Scalar>(x: &[T], y: &[T]) -> T {
+    let chunks = x.len() / 8;
+    let mut partial = [T::zero(); 8];
+    for p in 0..chunks {
+        for (lane, sum) in partial.iter_mut().enumerate() {
+            *sum = *sum + x[8 * p + lane] * y[8 * p + lane];
+        }
+    }
+    let mut total = T::zero();
+    for sum in partial {
+        total = total + sum;
+    }
+    for i in 8 * chunks..x.len() {
+        total = total + x[i] * y[i];
+    }
+    total
+}
+
+/// Small batches (one sample, and up to 4 rows: the Simple path of the
+/// products) give, bit for bit, each layer written out in scalar code:
+/// `f((0 + w·x) + b)` per output, through every layer. Whatever the CPU
+/// runs for the products (with AVX2, 8 rows at a time, the bias added in the
+/// same pass), this is what must come out.
+fn matches_the_scalar_recipe<T: Scalar, L: Layers<T>>(net: &Mlp<T, L>) {
+    for rows in 1..=4 {
+        let x = inputs::<T>(rows, net.inputs(), rows as u64 + 40);
+        let mut values: Vec<T> = x.as_slice().to_vec();
+        for layer in net.iter_layers() {
+            let (inputs, outputs) = (layer.inputs(), layer.outputs());
+            let mut next = Vec::with_capacity(rows * outputs);
+            for sample in values.chunks(inputs) {
+                for (w, &b) in layer.weight().chunks(inputs).zip(layer.bias()) {
+                    let pre = (T::zero() + lane_order_dot(sample, w)) + b;
+                    next.push(layer.activation().value(pre));
+                }
+            }
+            values = next;
+        }
+        let mut out = Matrix::zeros(0, 0);
+        net.try_predict_into(&x, &mut out, &mut PredictScratch::new()).unwrap();
+        let got: Vec<u64> = out.as_slice().iter().map(|v| v.as_f64().to_bits()).collect();
+        let expected: Vec<u64> = values.iter().map(|v| v.as_f64().to_bits()).collect();
+        assert_eq!(got, expected, "{rows} rows through {:?}", net.widths());
+    }
+}
+
+#[test]
+fn small_batches_give_the_bits_of_the_layers_written_out() {
+    let mut rng = Rng::new(11);
+    matches_the_scalar_recipe(&Mlp::new((
+        Linear::<f32, 16, 32, Tanh>::new(&mut rng),
+        Linear::<f32, 32, 32, Tanh>::new(&mut rng),
+        Linear::<f32, 32, 4, Tanh>::new(&mut rng),
+    )));
+    for widths in [[1, 32, 32, 1], [17, 9, 40, 3], [8, 12, 5, 2]] {
+        matches_the_scalar_recipe(
+            &DynMlp::<f64>::from_widths(&widths, Act::Tanh, Act::Identity, Init::TorchDefault, &mut rng).unwrap(),
+        );
+        matches_the_scalar_recipe(
+            &DynMlp::<f32>::from_widths(&widths, Act::Relu, Act::Sigmoid, Init::TorchDefault, &mut rng).unwrap(),
+        );
+    }
+}

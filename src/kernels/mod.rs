@@ -34,7 +34,9 @@
 //!   compile a loop for the CPU's vector width.
 //! - `elementwise.rs`: the activations' loops and the bias broadcasts, through
 //!   those trampolines.
-//! - `simple.rs`: the plain loops of [`Path::Simple`].
+//! - `simple.rs`: the plain loops of [`Path::Simple`]; `matvec.rs`: its dot
+//!   products (`A·Bᵀ`, `A·b`) with AVX2 on x86_64, several rows at a time,
+//!   the same bits.
 //! - `blocked.rs` (the packed, blocked loop nest), `portable.rs` and `simd.rs`
 //!   (its micro-kernels), `product.rs` (one product's operands).
 //! - `threads.rs`: more threads for large products (`std`).
@@ -48,6 +50,8 @@ mod blocked;
 mod dispatch;
 mod elementwise;
 mod gemm;
+#[cfg(target_arch = "x86_64")]
+mod matvec;
 mod portable;
 mod product;
 #[doc(hidden)]
@@ -83,3 +87,7 @@ pub(crate) use simple::{dot_rows_1, dot_rows_4};
 #[cfg(test)]
 pub(crate) use elementwise::{map_on, scale_by_and_sum_on, scale_by_on};
 pub(crate) use gemm::{packed_gemm_f32, packed_gemm_f64};
+// A dense layer's product and bias in one pass where the product is the
+// Simple path's dot products (x86_64 with AVX2).
+#[cfg(target_arch = "x86_64")]
+pub(crate) use matvec::dense_product;

@@ -10,7 +10,35 @@
 use super::Form;
 use crate::Scalar;
 
-/// `C (+)= op(A)·op(B)`; lengths are checked by the caller.
+/// The plain loops' `C (+)= op(A)·op(B)`, as statements: the body of `gemm`
+/// and of `plain` (a macro rather than a function, so that off x86_64 `gemm`
+/// compiles exactly as it did before `matvec.rs`).
+macro_rules! plain_loops {
+    ($form:ident, $m:ident, $n:ident, $k:ident, $a:ident, $b:ident, $c:ident, $accumulate:ident) => {
+        if !$accumulate {
+            $c.fill(T::zero());
+        }
+        if $m == 0 || $n == 0 || $k == 0 {
+            return;
+        }
+        // Degenerate shapes whose loop would run along a length-1 dimension are the
+        // same memory read as another form with a long inner loop.
+        match $form {
+            // C (m x 1) = A·b: one dot product per row, as A·Bᵀ with B = bᵀ (1 x k).
+            Form::AB if $n == 1 => loops(Form::ABt, $m, 1, $k, $a, $b, $c),
+            // C (m x 1) = Aᵀ·b is the row Cᵀ (1 x m) = bᵀ·A: axpys along m.
+            Form::AtB if $n == 1 => loops(Form::AB, 1, $m, $k, $b, $a, $c),
+            // C = a·bᵀ with columns a, b: an outer product, axpys along n.
+            Form::ABt if $k == 1 => loops(Form::AB, $m, $n, 1, $a, $b, $c),
+            _ => loops($form, $m, $n, $k, $a, $b, $c),
+        }
+    };
+}
+
+/// `C (+)= op(A)·op(B)`; lengths are checked by the caller. On x86_64 CPUs
+/// with AVX2 the products that the loops compute as dot products (those
+/// [`dot_product_operands`] names) run through `matvec.rs` instead, many
+/// rows at a time with the same bits.
 #[inline(always)]
 pub(super) fn gemm<T: Scalar>(
     form: Form,
@@ -22,22 +50,54 @@ pub(super) fn gemm<T: Scalar>(
     c: &mut [T],
     accumulate: bool,
 ) {
-    if !accumulate {
-        c.fill(T::zero());
-    }
-    if m == 0 || n == 0 || k == 0 {
+    #[cfg(target_arch = "x86_64")]
+    if let Some((m, n, k, a, b)) = dot_product_operands(form, m, n, k, a, b)
+        && super::matvec::dot_products(m, n, k, a, b, c, accumulate)
+    {
         return;
     }
-    // Degenerate shapes whose loop would run along a length-1 dimension are the
-    // same memory read as another form with a long inner loop.
+    plain_loops! { form, m, n, k, a, b, c, accumulate }
+}
+
+/// [`gemm`] with the plain loops on every CPU: the reference the tests
+/// compare `matvec.rs` with.
+#[cfg(all(target_arch = "x86_64", test))]
+pub(super) fn plain<T: Scalar>(
+    form: Form,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    accumulate: bool,
+) {
+    plain_loops! { form, m, n, k, a, b, c, accumulate }
+}
+
+/// `(m, n, k, A, B)` of an `A·Bᵀ`.
+#[cfg(target_arch = "x86_64")]
+pub(super) type DotOperands<'x, T> = (usize, usize, usize, &'x [T], &'x [T]);
+
+/// The operands `(m, n, k, A, B)` of the `A·Bᵀ` whose dot products the loops
+/// compute for `op(A)·op(B)`, if they compute it as dot products: `A·Bᵀ`
+/// itself, except outer products (`k = 1`: one rounded multiply per element,
+/// as on the packed paths), and `A·b` (`n = 1`), as `A·Bᵀ` with `B = bᵀ`
+/// (`1 x k`).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(super) fn dot_product_operands<'x, T>(
+    form: Form,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &'x [T],
+    b: &'x [T],
+) -> Option<DotOperands<'x, T>> {
     match form {
-        // C (m x 1) = A·b: one dot product per row, as A·Bᵀ with B = bᵀ (1 x k).
-        Form::AB if n == 1 => loops(Form::ABt, m, 1, k, a, b, c),
-        // C (m x 1) = Aᵀ·b is the row Cᵀ (1 x m) = bᵀ·A: axpys along m.
-        Form::AtB if n == 1 => loops(Form::AB, 1, m, k, b, a, c),
-        // C = a·bᵀ with columns a, b: an outer product, axpys along n.
-        Form::ABt if k == 1 => loops(Form::AB, m, n, 1, a, b, c),
-        _ => loops(form, m, n, k, a, b, c),
+        Form::AB if n == 1 => Some((m, 1, k, a, b)),
+        Form::ABt if k != 1 => Some((m, n, k, a, b)),
+        _ => None,
     }
 }
 
@@ -115,7 +175,7 @@ fn axpy<T: Scalar>(y: &mut [T], alpha: T, x: &[T]) {
 /// iterator adapters and `array::from_fn` were left as calls in the baseline
 /// build.)
 #[inline(always)]
-fn dots<T: Scalar, const R: usize>(a: &[T], rows: &[T]) -> [T; R] {
+pub(super) fn dots<T: Scalar, const R: usize>(a: &[T], rows: &[T]) -> [T; R] {
     let k = a.len();
     let (a_chunks, a_tail) = a.as_chunks::<8>();
     let chunks = a_chunks.len();
