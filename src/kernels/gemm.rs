@@ -187,6 +187,20 @@ fn run<T: Scalar>(
     bias: Option<&[T]>,
 ) {
     if path == Path::Simple {
+        // An outer product with a bias (a layer of one input): one pass.
+        #[cfg(target_arch = "x86_64")]
+        if let Some(bias) = bias
+            && simple::is_outer(form, n, k)
+            && m > 0
+        {
+            let work = m.saturating_mul(n) / CHEAP;
+            return compiled_for(
+                best_packed(),
+                work,
+                #[inline(always)]
+                || simple::outer(n, a, b, c, accumulate, Some(bias)),
+            );
+        }
         run_simple(form, m, n, k, a, b, c, accumulate);
         if let Some(bias) = bias {
             add_row_to_each(c, bias);

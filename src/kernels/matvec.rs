@@ -678,6 +678,8 @@ mod tests {
         for form in [Form::AB, Form::AtB, Form::ABt] {
             for (m, n, k) in
                 [(1, 32, 16), (3, 1, 17), (9, 1, 8), (2, 5, 1), (1, 1, 1), (4, 4, 0), (0, 3, 5), (5, 12, 33)]
+                    .into_iter()
+                    .chain([(200, 32, 1), (7, 1, 1), (1, 9, 1), (0, 4, 1), (3, 0, 1)])
             {
                 let ((ar, ac), (br, bc)) = form.operand_shapes(m, n, k);
                 let a: Vec<f32> = values(ar * ac, &mut rng, true);

@@ -56,7 +56,54 @@ pub(super) fn gemm<T: Scalar>(
     {
         return;
     }
+    #[cfg(target_arch = "x86_64")]
+    if is_outer(form, n, k) {
+        outer(n, a, b, c, accumulate, None);
+        return;
+    }
     plain_loops! { form, m, n, k, a, b, c, accumulate }
+}
+
+/// Whether the loops compute `op(A)·op(B)` as an outer product `a·bᵀ` whose
+/// elements are `c + a[i]·b[j]` (`C` zeroed first when not accumulating):
+/// every form with `k = 1`, with `a` and `b` as stored, except `A·b`
+/// (`n = 1`), which the loops compute as dot products, `c + (0 + a·b)`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(super) fn is_outer(form: Form, n: usize, k: usize) -> bool {
+    k == 1 && !(form == Form::AB && n == 1)
+}
+
+/// The outer product `C (+)= a·bᵀ` (`a` one value per row of C, `b` one per
+/// column; see [`is_outer`]), with `bias` added to every row after it, in one
+/// pass over C: `c = ((c or 0) + a[i]·b[j]) + bias[j]`, the roundings of the
+/// loops (zero C, add the product) and of `add_row_to_each` after them.
+/// Lengths are checked by the caller.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(super) fn outer<T: Scalar>(n: usize, a: &[T], b: &[T], c: &mut [T], accumulate: bool, bias: Option<&[T]>) {
+    if n == 0 {
+        return;
+    }
+    // One loop per case, so that each is straight-line and vectorises.
+    let b = &b[..n];
+    match (accumulate, bias) {
+        (false, None) => outer_rows(a, b, c, |_, t, _| T::zero() + t),
+        (true, None) => outer_rows(a, b, c, |c, t, _| c + t),
+        (false, Some(bias)) => outer_rows(a, b, c, |_, t, j| (T::zero() + t) + bias[j]),
+        (true, Some(bias)) => outer_rows(a, b, c, |c, t, j| (c + t) + bias[j]),
+    }
+}
+
+/// `c[i][j] = f(c[i][j], a[i]·b[j], j)` over the rows of C.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn outer_rows<T: Scalar>(a: &[T], b: &[T], c: &mut [T], f: impl Fn(T, T, usize) -> T) {
+    for (c_row, &a_i) in c.chunks_exact_mut(b.len()).zip(a) {
+        for (j, (c_ij, &b_j)) in c_row.iter_mut().zip(b).enumerate() {
+            *c_ij = f(*c_ij, a_i * b_j, j);
+        }
+    }
 }
 
 /// [`gemm`] with the plain loops on every CPU: the reference the tests
