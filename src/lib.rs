@@ -73,8 +73,9 @@
 )]
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
-// Only `kernels::simd` may use unsafe code, to call SIMD intrinsics (it allows it
-// and documents every block with a `// SAFETY:` comment).
+// Only `kernels::simd` and `kernels::matvec` may use unsafe code, to call SIMD
+// intrinsics (they allow it and document every block with a `// SAFETY:`
+// comment).
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
