@@ -62,6 +62,7 @@ fn run<T: Float2>(u: &mut Unstructured<'_>) -> ArbResult<()> {
     }
 
     check_product(form, m, n, k, &a, &b, &c, accumulate);
+    check_bias(form, m, n, k, &a, &b, &c, dist, &mut g);
     check_broadcasts(&a, &b, &mut g);
     Ok(())
 }
@@ -142,6 +143,21 @@ fn check_product<T: Float2>(form: Form, m: usize, n: usize, k: usize, a: &[T], b
             );
         }
     }
+}
+
+/// `gemm_bias` (a layer's product with its bias written on the way out) gives the bits of
+/// `gemm` overwriting C followed by `add_row_to_each`, whatever path the shape takes; C's old
+/// contents are never read. NaNs (from infinite products) compare as one NaN.
+#[allow(clippy::too_many_arguments)] // BLAS's argument list, as `gemm`'s
+fn check_bias<T: Float2>(form: Form, m: usize, n: usize, k: usize, a: &[T], b: &[T], c: &[T], dist: Dist, g: &mut Gen) {
+    let bias: Vec<T> = (0..n).map(|_| dist.sample(g)).collect();
+    let mut fused = c.to_vec();
+    kernels::gemm_bias(form, m, n, k, a, b, &mut fused, &bias);
+    let mut two = c.iter().map(|&v| -v).collect::<Vec<T>>();
+    kernels::gemm(form, m, n, k, a, b, &mut two, false);
+    kernels::add_row_to_each(&mut two, &bias);
+    let bits = |v: &[T]| v.iter().map(|x| if x.is_nan() { u64::MAX } else { x.to64().to_bits() }).collect::<Vec<_>>();
+    assert!(bits(&fused) == bits(&two), "gemm_bias {form:?} {m}x{n}x{k}: not the bits of gemm then add_row_to_each");
 }
 
 /// `add_row_to_each` is one addition per element, so it must be bit-exact; `add_column_sums`
