@@ -439,12 +439,15 @@ fn describe(writer: &mut Writer, u: &mut Unstructured<'_>, depth: usize, file_f6
     let dtype = if file_f64 { "F64" } else { "F32" };
     writer.metadata("tinymlp.format", if damage == 8 { "2" } else { "1" });
     writer.metadata("tinymlp.version", "0.1.0");
-    writer.metadata("tinymlp.dtype", match damage {
-        9 if file_f64 => "F32",
-        9 => "F64",
-        10 => "BF16",
-        _ => dtype,
-    });
+    writer.metadata(
+        "tinymlp.dtype",
+        match damage {
+            9 if file_f64 => "F32",
+            9 => "F64",
+            10 => "BF16",
+            _ => dtype,
+        },
+    );
     for layer in 0..depth {
         let mut act = Act::ALL[u.choose_index(Act::ALL.len())?];
         if u.ratio(1, 4)? {
