@@ -93,7 +93,9 @@ pub fn gemm<T: Scalar>(form: Form, m: usize, n: usize, k: usize, a: &[T], b: &[T
 #[doc(hidden)]
 #[inline]
 pub fn gemm_bias<T: Scalar>(form: Form, m: usize, n: usize, k: usize, a: &[T], b: &[T], c: &mut [T], bias: &[T]) {
-    gemm_bias_with(path_for::<T>(form, m, n, k), form, m, n, k, a, b, c, bias);
+    check_lengths(form, m, n, k, a.len(), b.len(), c.len());
+    assert_eq!(bias.len(), n, "gemm_bias {form:?}: the bias must hold {n} values, got {}", bias.len());
+    run(path_for::<T>(form, m, n, k), form, m, n, k, a, b, c, false, Some(bias));
 }
 
 /// [`gemm_bias`] on the given path (as [`gemm_with`]).
@@ -187,19 +189,22 @@ fn run<T: Scalar>(
     bias: Option<&[T]>,
 ) {
     if path == Path::Simple {
-        // An outer product with a bias (a layer of one input): one pass.
+        // With a bias (a layer's forward), one pass over C: the dot products
+        // with AVX2, or an outer product (a layer of one input).
         #[cfg(target_arch = "x86_64")]
-        if let Some(bias) = bias
-            && simple::is_outer(form, n, k)
-            && m > 0
-        {
-            let work = m.saturating_mul(n) / CHEAP;
-            return compiled_for(
-                best_packed(),
-                work,
-                #[inline(always)]
-                || simple::outer(n, a, b, c, accumulate, Some(bias)),
-            );
+        if let Some(bias) = bias {
+            if !accumulate && super::matvec::dot_products_with_bias(form, m, n, k, a, b, c, bias) {
+                return;
+            }
+            if simple::is_outer(form, n, k) && m > 0 {
+                let work = m.saturating_mul(n) / CHEAP;
+                return compiled_for(
+                    best_packed(),
+                    work,
+                    #[inline(always)]
+                    || simple::outer(n, a, b, c, accumulate, Some(bias)),
+                );
+            }
         }
         run_simple(form, m, n, k, a, b, c, accumulate);
         if let Some(bias) = bias {

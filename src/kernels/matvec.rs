@@ -1,7 +1,7 @@
 //! The dot products of [`Path::Simple`] (`A·Bᵀ`, and `A·b`) with AVX2
 //! intrinsics, several rows of B at once, rounded exactly as the plain loops
 //! of `simple.rs` round them; and a dense layer's product and bias in one
-//! pass ([`dense_product`]).
+//! pass ([`dot_products_with_bias`]).
 //!
 //! The plain loops give every dot product eight partial sums (lane `l` adds
 //! the products of the elements `l`, `l + 8`, `l + 16`, … in that order), then
@@ -22,7 +22,7 @@
 //! bit for bit.
 //!
 //! Unsafe code: the intrinsics need the feature, and the loads and stores go
-//! through raw pointers. Both entries ([`dot_products`], [`dense_product`])
+//! through raw pointers. Both entries ([`dot_products`], [`dot_products_with_bias`])
 //! go through one function that checks the feature and every length before
 //! it calls the `#[target_feature]` functions.
 #![allow(unsafe_code)]
@@ -37,7 +37,6 @@ use core::arch::x86_64::{
     _mm256_unpackhi_ps, _mm256_unpacklo_pd, _mm256_unpacklo_ps,
 };
 
-use super::dispatch::{Path, path_for};
 use super::gemm::Form;
 use super::simd::has_avx2_fma;
 use super::simple;
@@ -62,32 +61,28 @@ pub(super) fn dot_products<T: Scalar>(
     products(m, n, k, a, b, c, accumulate, None)
 }
 
-/// A dense layer's `pre = x·Wᵀ + b` for `batch` samples (`x` is `batch x
-/// inputs`, `weight` `outputs x inputs`, `bias` one per output), in one pass
-/// if [`gemm()`](super::gemm()) takes these dot products for the product
-/// (the [`Path::Simple`] shapes it computes as dot products) and the CPU has
-/// AVX2; returns whether it ran. The same bits as that product into a
-/// zeroed `pre` followed by [`add_row_to_each`](super::add_row_to_each) of
-/// the bias: `(0 + x·w) + b`, each addition rounded.
+/// [`dot_products`] for the `A·Bᵀ` (or `A·b`) of a Simple-path product
+/// `op(A)·op(B)` written into C, then `bias` added to every row, in one pass
+/// (`(0 + a·b) + bias`, each addition rounded: the bits of the plain loops
+/// into a zeroed C followed by [`add_row_to_each`](super::add_row_to_each)),
+/// if the loops compute it as dot products and this CPU has AVX2; returns
+/// whether it ran. `gemm_bias`'s Simple path (a dense layer's forward).
 ///
 /// # Panics
 /// If a slice's length does not fit the shape.
 #[inline]
-pub(crate) fn dense_product<T: Scalar>(
-    batch: usize,
-    outputs: usize,
-    inputs: usize,
-    x: &[T],
-    weight: &[T],
+pub(super) fn dot_products_with_bias<T: Scalar>(
+    form: Form,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
     bias: &[T],
-    pre: &mut [T],
 ) -> bool {
-    assert_eq!(bias.len(), outputs, "dense layer {inputs}->{outputs}: {} biases given", bias.len());
-    if path_for::<T>(Form::ABt, batch, outputs, inputs) != Path::Simple {
-        return false;
-    }
-    match simple::dot_product_operands(Form::ABt, batch, outputs, inputs, x, weight) {
-        Some((m, n, k, a, b)) => products(m, n, k, a, b, pre, false, Some(bias)),
+    match simple::dot_product_operands(form, m, n, k, a, b) {
+        Some((m, n, k, a, b)) => products(m, n, k, a, b, c, false, Some(bias)),
         None => false,
     }
 }
@@ -587,6 +582,7 @@ mod tests {
     use super::*;
     use crate::Rng;
     use crate::kernels::Form;
+    use crate::kernels::dispatch::{Path, path_for};
     use alloc::vec::Vec;
 
     /// Values that exercise every rounding case: magnitudes over many binades
@@ -701,13 +697,14 @@ mod tests {
         }
     }
 
-    /// A dense layer's product and bias in one pass give the bits of the
-    /// product into a zeroed `pre` followed by the bias broadcast, for
+    /// A dense layer's product and bias in one pass (`gemm_bias`, which hands
+    /// the Simple path's dot products here) give the bits of the product into
+    /// a zeroed `pre` followed by the bias broadcast, for
     /// batches on and off the Simple path, one input (an outer product, left
     /// to `gemm`), one output (`A·b`, blocks along the batch), and biases of
     /// `-0`.
     #[test]
-    fn dense_product_gives_the_bits_of_the_product_then_the_bias() {
+    fn product_with_bias_gives_the_bits_of_the_product_then_the_bias() {
         fn check<T: Scalar>(rng: &mut Rng) {
             // Under Miri (the raw-pointer accesses, with `-C
             // target-feature=+avx2,+fma`) a few shapes that still take every
@@ -730,13 +727,24 @@ mod tests {
                         let mut found = expected.clone();
                         crate::kernels::gemm(Form::ABt, batch, outputs, inputs, &x, &weight, &mut expected, false);
                         crate::kernels::add_row_to_each(&mut expected, &bias);
-                        let fused = dense_product(batch, outputs, inputs, &x, &weight, &bias, &mut found);
-                        if !fused {
-                            crate::kernels::gemm(Form::ABt, batch, outputs, inputs, &x, &weight, &mut found, false);
-                            crate::kernels::add_row_to_each(&mut found, &bias);
-                        }
                         let simple = path_for::<T>(Form::ABt, batch, outputs, inputs) == Path::Simple;
+                        let mut direct = found.clone();
+                        let fused = simple
+                            && dot_products_with_bias(
+                                Form::ABt,
+                                batch,
+                                outputs,
+                                inputs,
+                                &x,
+                                &weight,
+                                &mut direct,
+                                &bias,
+                            );
                         assert_eq!(fused, has_avx2_fma() && simple && inputs != 1, "{batch}x{inputs}->{outputs}");
+                        crate::kernels::gemm_bias(Form::ABt, batch, outputs, inputs, &x, &weight, &mut found, &bias);
+                        if fused {
+                            assert_eq!(bits(&direct), bits(&found), "{batch}x{inputs}->{outputs}: gemm_bias");
+                        }
                         let shape = (T::NAME, batch, inputs, outputs, specials);
                         assert_eq!(bits(&found), bits(&expected), "{shape:?}");
                     }

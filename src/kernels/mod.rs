@@ -87,7 +87,3 @@ pub(crate) use simple::{dot_rows_1, dot_rows_4};
 #[cfg(test)]
 pub(crate) use elementwise::{map_on, scale_by_and_sum_on, scale_by_on};
 pub(crate) use gemm::{packed_gemm_f32, packed_gemm_f64};
-// A dense layer's product and bias in one pass where the product is the
-// Simple path's dot products (x86_64 with AVX2).
-#[cfg(target_arch = "x86_64")]
-pub(crate) use matvec::dense_product;

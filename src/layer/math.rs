@@ -27,14 +27,8 @@ pub(crate) fn dense_forward<T: Scalar, A: Activation<T> + ?Sized>(
         weight.len()
     );
     let batch = batch_of(x.len(), inputs, pre.len(), outputs);
-    // The product and the bias in one pass: the Simple path's dot products
-    // with the bias (x86_64 with AVX2), or the product writing the bias with
-    // C (the same bits either way: `(0 + x·w) + b`).
-    #[cfg(target_arch = "x86_64")]
-    if kernels::dense_product(batch, outputs, inputs, x, weight, bias, pre) {
-        activation.forward_slice(pre, out);
-        return;
-    }
+    // The product and the bias in one pass over `pre` (the same bits as the
+    // product followed by the bias: `(0 + x·w) + b`).
     kernels::gemm_bias(Form::ABt, batch, outputs, inputs, x, weight, pre, bias);
     activation.forward_slice(pre, out);
 }
