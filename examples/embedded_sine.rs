@@ -25,7 +25,7 @@ fn main() {
     }
     println!("static network = trained network, bit for bit, on 1001 inputs; worst |error| vs sin²(4πx): {worst:.4}");
     println!(
-        "size: {} parameters, {SINE_NET_BYTES} bytes of weights, at most {} bytes of stack per inference",
+        "size: {} parameters, {SINE_NET_BYTES} bytes of weights, at most {} bytes of value arrays per inference (SCRATCH_BYTES, not a stack bound)",
         <SineNet as Predict<f32, 1, 1>>::PARAMETERS,
         <SineNet as Predict<f32, 1, 1>>::SCRATCH_BYTES
     );
