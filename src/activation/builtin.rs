@@ -368,8 +368,11 @@ impl Softplus {
     /// f32 (about 2.04e-39 <= beta <= 3.4e38), and `threshold` finite in f32
     /// (`|threshold|` up to about 3.4e38). A beta of 0 divides by zero
     /// (`ln(2)/0` at `x = 0`, infinite), a beta too small for `ln(2)/beta`
-    /// overflows, and a negative beta turns the function upside down. `new`
-    /// does not check (it is `const`); [`Act::from_spec`] refuses other values.
+    /// overflows, and a negative beta mirrors the function (`−softplus(−x)`,
+    /// concave), which PyTorch's softplus is not meant to be; a threshold
+    /// infinite in f32 never switches to `x`, so a product `beta·x` that
+    /// overflows gives an infinite value. `new` does not check (it is
+    /// `const`); [`Act::from_spec`] refuses other values.
     #[must_use]
     pub const fn new(beta: f64, threshold: f64) -> Self {
         Self { beta, threshold }
