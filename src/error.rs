@@ -38,6 +38,21 @@ pub enum Error {
         /// Length of the offending row.
         len: usize,
     },
+    /// The operands of a `Matrix` product do not fit together (the left's
+    /// inner width differs from the right's), or the matrix that an `add_`
+    /// product accumulates into is not the product's shape. Shapes are as
+    /// stored, before the transpose that `form` reads.
+    ProductShapes {
+        /// Which operand the product reads transposed: `A·B`, `Aᵀ·B` or `A·Bᵀ`.
+        form: crate::kernels::Form,
+        /// The left operand's shape (rows, cols).
+        left: (usize, usize),
+        /// The right operand's shape (rows, cols).
+        right: (usize, usize),
+        /// The output's shape, if it was the output that did not fit (the
+        /// operands did); `None` if the operands do not fit.
+        output: Option<(usize, usize)>,
+    },
     /// Two operands of `op` have shapes that do not fit together.
     ShapeMismatch {
         /// The operation, e.g. `"matmul"` or `"forward"`.
@@ -495,6 +510,25 @@ impl fmt::Display for Error {
             },
             Error::RaggedRows { row, expected, len } => {
                 write!(f, "row {row} has {len} values but row 0 has {expected}; all rows must be equally long")
+            }
+            Error::ProductShapes { form, left, right, output } => {
+                use crate::kernels::Form;
+                let (notation, m, k, n) = match form {
+                    Form::AB => ("A·B", left.0, left.1, right.1),
+                    Form::AtB => ("Aᵀ·B", left.1, left.0, right.1),
+                    Form::ABt => ("A·Bᵀ", left.0, left.1, right.0),
+                };
+                write!(
+                    f,
+                    "matrix product {notation}: left is {}x{}, right is {}x{}",
+                    left.0, left.1, right.0, right.1
+                )?;
+                match (output, form) {
+                    (Some(out), _) => write!(f, ", so the output must be {m}x{n}, got {}x{}", out.0, out.1),
+                    (None, Form::AB) => write!(f, "; the right needs {k} rows (the left's columns)"),
+                    (None, Form::AtB) => write!(f, "; the right needs {k} rows (the left's rows)"),
+                    (None, Form::ABt) => write!(f, "; the right needs {k} columns (the left's columns)"),
+                }
             }
             Error::ShapeMismatch { op, expected, found } => {
                 write!(f, "{op}: expected a {}x{} matrix, got {}x{}", expected.0, expected.1, found.0, found.1)

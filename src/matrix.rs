@@ -189,7 +189,7 @@ impl<T: Scalar> Matrix<T> {
     /// The product `self · rhs`.
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] if `self.cols() != rhs.rows()`.
+    /// [`Error::ProductShapes`] if `self.cols() != rhs.rows()`.
     pub fn matmul(&self, rhs: &Self) -> Result<Self> {
         self.product(rhs, Form::AB)
     }
@@ -197,7 +197,7 @@ impl<T: Scalar> Matrix<T> {
     /// The product `selfᵀ · rhs`, without forming the transpose.
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] if `self.rows() != rhs.rows()`.
+    /// [`Error::ProductShapes`] if `self.rows() != rhs.rows()`.
     pub fn t_matmul(&self, rhs: &Self) -> Result<Self> {
         self.product(rhs, Form::AtB)
     }
@@ -205,7 +205,7 @@ impl<T: Scalar> Matrix<T> {
     /// The product `self · rhsᵀ`, without forming the transpose.
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] if `self.cols() != rhs.cols()`.
+    /// [`Error::ProductShapes`] if `self.cols() != rhs.cols()`.
     pub fn matmul_t(&self, rhs: &Self) -> Result<Self> {
         self.product(rhs, Form::ABt)
     }
@@ -213,7 +213,7 @@ impl<T: Scalar> Matrix<T> {
     /// `self += a · b`.
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] if the shapes do not fit; `self` is unchanged then.
+    /// [`Error::ProductShapes`] if the shapes do not fit; `self` is unchanged then.
     pub fn add_matmul(&mut self, a: &Self, b: &Self) -> Result<()> {
         self.product_into(a, b, Form::AB, true)
     }
@@ -221,7 +221,7 @@ impl<T: Scalar> Matrix<T> {
     /// `self += aᵀ · b`.
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] if the shapes do not fit; `self` is unchanged then.
+    /// [`Error::ProductShapes`] if the shapes do not fit; `self` is unchanged then.
     pub fn add_t_matmul(&mut self, a: &Self, b: &Self) -> Result<()> {
         self.product_into(a, b, Form::AtB, true)
     }
@@ -229,7 +229,7 @@ impl<T: Scalar> Matrix<T> {
     /// `self += a · bᵀ`.
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] if the shapes do not fit; `self` is unchanged then.
+    /// [`Error::ProductShapes`] if the shapes do not fit; `self` is unchanged then.
     pub fn add_matmul_t(&mut self, a: &Self, b: &Self) -> Result<()> {
         self.product_into(a, b, Form::ABt, true)
     }
@@ -244,7 +244,7 @@ impl<T: Scalar> Matrix<T> {
     fn product_into(&mut self, a: &Self, b: &Self, form: Form, accumulate: bool) -> Result<()> {
         let (m, n, k) = product_dims(form, a, b)?;
         if self.shape() != (m, n) {
-            return Err(Error::ShapeMismatch { op: "matrix product output", expected: (m, n), found: self.shape() });
+            return Err(Error::ProductShapes { form, left: a.shape(), right: b.shape(), output: Some(self.shape()) });
         }
         kernels::gemm(form, m, n, k, &a.data, &b.data, &mut self.data, accumulate);
         Ok(())
@@ -267,11 +267,7 @@ fn product_dims<T>(form: Form, a: &Matrix<T>, b: &Matrix<T>) -> Result<(usize, u
         Form::ABt => (a.rows, a.cols, b.cols, b.rows),
     };
     if k != b_inner {
-        let expected = match form {
-            Form::AB | Form::AtB => (k, b.cols),
-            Form::ABt => (b.rows, k),
-        };
-        return Err(Error::ShapeMismatch { op: "matrix product", expected, found: (b.rows, b.cols) });
+        return Err(Error::ProductShapes { form, left: (a.rows, a.cols), right: (b.rows, b.cols), output: None });
     }
     Ok((m, n, k))
 }
@@ -315,6 +311,7 @@ impl<T: Scalar> Default for Matrix<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
     use alloc::vec;
 
     #[test]
@@ -356,11 +353,46 @@ mod tests {
     fn product_shape_errors_leave_output_untouched() {
         let a = Matrix::<f64>::zeros(2, 3);
         let b = Matrix::<f64>::zeros(2, 3);
-        assert!(matches!(a.matmul(&b), Err(Error::ShapeMismatch { .. })));
+        let err = a.matmul(&b).unwrap_err();
+        assert_eq!(err, Error::ProductShapes { form: Form::AB, left: (2, 3), right: (2, 3), output: None });
         let mut c = Matrix::from_fn(2, 2, |_, _| 7.0);
         assert!(c.add_matmul(&a, &b.transpose()).is_ok());
         let mut c = Matrix::from_fn(3, 3, |_, _| 7.0);
-        assert!(c.add_matmul(&a, &b.transpose()).is_err());
+        let err = c.add_matmul(&a, &b.transpose()).unwrap_err();
+        assert_eq!(err, Error::ProductShapes { form: Form::AB, left: (2, 3), right: (3, 2), output: Some((3, 3)) });
         assert!(c.as_slice().iter().all(|&x| x == 7.0));
+    }
+
+    #[test]
+    fn product_shape_errors_name_both_operands_and_the_form() {
+        let message = |result: Result<Matrix<f64>>| result.unwrap_err().to_string();
+        let (a, b) = (Matrix::<f64>::zeros(2, 3), Matrix::<f64>::zeros(2, 3));
+        assert_eq!(
+            message(a.matmul(&b)),
+            "matrix product A·B: left is 2x3, right is 2x3; the right needs 3 rows (the left's columns)"
+        );
+        assert_eq!(
+            message(a.t_matmul(&Matrix::zeros(3, 4))),
+            "matrix product Aᵀ·B: left is 2x3, right is 3x4; the right needs 2 rows (the left's rows)"
+        );
+        assert_eq!(
+            message(a.matmul_t(&Matrix::zeros(4, 2))),
+            "matrix product A·Bᵀ: left is 2x3, right is 4x2; the right needs 3 columns (the left's columns)"
+        );
+        // Operands that fit, into an output of another shape: the shape it needs.
+        let mut out = Matrix::<f64>::zeros(5, 5);
+        let into = |out: &mut Matrix<f64>, form| match form {
+            Form::AB => out.add_matmul(&a, &Matrix::zeros(3, 4)),
+            Form::AtB => out.add_t_matmul(&a, &Matrix::zeros(2, 4)),
+            Form::ABt => out.add_matmul_t(&a, &Matrix::zeros(4, 3)),
+        };
+        for (form, needs) in [(Form::AB, "2x4"), (Form::AtB, "3x4"), (Form::ABt, "2x4")] {
+            let text = into(&mut out, form).unwrap_err().to_string();
+            assert!(text.ends_with(&alloc::format!(", so the output must be {needs}, got 5x5")), "{text}");
+            assert!(text.contains("left is 2x3"), "{text}");
+        }
+        // The operands are checked first: both wrong names the operands.
+        let err = out.add_matmul(&a, &b).unwrap_err();
+        assert_eq!(err, Error::ProductShapes { form: Form::AB, left: (2, 3), right: (2, 3), output: None });
     }
 }

@@ -386,3 +386,22 @@ fn a_file_with_mixed_dtypes_disagrees_with_any_single_dtype() {
         }
     );
 }
+
+/// A file whose activation would not be finite (softplus with beta 0: ln(2)/0
+/// at the origin) is refused, naming the layer's key, the spec and the range;
+/// it used to load and predict -inf.
+#[test]
+fn an_activation_outside_its_range_is_refused_with_its_layer() {
+    let softplus = Act::Softplus(Softplus::new(0.0, 20.0));
+    let acts = |layer| if layer == 1 { softplus } else { Act::Tanh };
+    let net = DynMlp::<f64>::from_widths_with(&[2, 3, 3, 1], acts, Init::TorchDefault, &mut Rng::new(0)).unwrap();
+    let err = DynMlp::<f64>::from_described(&net.to_safetensors()).err().unwrap();
+    match &err {
+        Error::InvalidMetadata { key, value, expected } => {
+            assert_eq!(key.as_str(), "tinymlp.layers.1.activation");
+            assert_eq!(value.as_str(), "softplus(0.0, 20.0)");
+            assert!(expected.starts_with("softplus(beta, threshold) with beta > 0"), "{expected}");
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -165,3 +165,45 @@ fn undefined_inputs_are_errors_naming_the_value() {
     let err = probabilities.try_backward_loss(&Huber { delta: -1.0 }, &Matrix::column(&[1.0, 0.0])).unwrap_err();
     assert_eq!(err.to_string(), "huber delta = -1 is invalid: expected a finite value > 0");
 }
+
+/// What the loss module's docs claim about finite values, checked: the stable
+/// forms stay finite at logits of ±1e30 (f32) and ±1e300 (f64); the squared
+/// differences overflow past about 1.8e19 (f32) and 1.3e154 (f64); Bce's
+/// gradient stays below 1e12 for targets in [0, 1].
+#[test]
+fn finite_value_claims_of_the_loss_docs_hold() {
+    fn stable<T: tinymlp::Scalar>(big: f64) {
+        let (big, half, one) = (T::from_f64(big), T::from_f64(0.5), T::one());
+        let logits = [big, -big, T::zero(), -big, big, big];
+        let cases: [(&dyn Loss<T>, Vec<T>); 3] = [
+            (&BceWithLogits, vec![one, T::zero(), half, one, T::zero(), half]),
+            (&CrossEntropy, vec![half, half, T::zero(), T::zero(), half, half]),
+            (&CrossEntropyIndex, vec![T::one(), T::zero()]),
+        ];
+        for (loss, target) in cases {
+            let value = loss.value(&logits, &target, 3);
+            let mut grad = vec![T::zero(); logits.len()];
+            loss.gradient(&logits, &target, 3, &mut grad);
+            assert!(value.is_finite() && grad.iter().all(|g| g.is_finite()), "{value:?} {grad:?}");
+        }
+    }
+    stable::<f32>(1e30);
+    stable::<f64>(1e300);
+
+    let half_mse = |o: f64| Loss::<f64>::value(&HalfMse, &[o], &[0.0], 1);
+    let half_mse_32 = |o: f32| Loss::<f32>::value(&HalfMse, &[o], &[0.0], 1);
+    assert!(half_mse_32(1.8e19).is_finite() && half_mse_32(1.9e19).is_infinite() && half_mse_32(1e20).is_infinite());
+    assert!(half_mse(1.3e154).is_finite() && half_mse(1.4e154).is_infinite());
+    assert!(Loss::<f64>::value(&Mse, &[1e200], &[0.0], 1).is_infinite());
+    // L1 and Huber: finite up to the largest value.
+    assert!(Loss::<f32>::value(&L1, &[f32::MAX / 2.0], &[-f32::MAX / 2.0], 1).is_finite());
+    assert!(Loss::<f32>::value(&Huber::default(), &[f32::MAX / 2.0], &[-f32::MAX / 2.0], 1).is_finite());
+
+    let mut rng = Rng::new(5);
+    let output: Vec<f64> =
+        [0.0, 1.0, 1e-300, 1.0 - 1e-16].into_iter().chain(values(1, 60, 0.0, 1.0, &mut rng)).collect();
+    let target: Vec<f64> = [1.0, 0.0, 1.0, 0.0].into_iter().chain(values(1, 60, 0.0, 1.0, &mut rng)).collect();
+    let mut grad = vec![0.0; output.len()];
+    Loss::<f64>::gradient(&Bce, &output, &target, 1, &mut grad);
+    assert!(grad.iter().all(|g| g.abs() < 1e12), "{grad:?}");
+}

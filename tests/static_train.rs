@@ -150,3 +150,69 @@ fn budgets_are_compile_time_constants() {
     assert!(BYTES >= 2 * params + 2 * B * 4 + tape, "{BYTES}");
     assert_eq!(Static::<f32>::PARAMETERS, 2 * 6 + 6 + 6 * 4 + 4 + 4 + 1);
 }
+
+#[test]
+fn backward_loss_panics_with_the_error_try_backward_loss_returns() {
+    // Two outputs, so that CrossEntropyIndex fits and class 7 is out of range.
+    type Two = (TrainLinear<f64, 2, 3, Tanh>, TrainLinear<f64, 3, 2, Identity>);
+    let two = || -> StaticMlp<f64, Two, 2, 2, 1> {
+        StaticMlp::new((
+            TrainLinear::new([[0.1, 0.2]; 3], [0.0; 3], Tanh),
+            TrainLinear::new([[0.3, -0.1, 0.2]; 2], [0.0; 2], Identity),
+        ))
+    };
+    let panic_message = |run: &mut dyn FnMut()| {
+        let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_err();
+        payload.downcast_ref::<String>().cloned().expect("a formatted panic message")
+    };
+    let mut net = two();
+    let no_forward = net.try_backward_loss(&tinymlp::CrossEntropyIndex, &[[1.0]]).unwrap_err();
+    assert_eq!(no_forward, Error::NoForwardPass);
+    let message = panic_message(&mut || {
+        net.backward_loss(&tinymlp::CrossEntropyIndex, &[[1.0]]);
+    });
+    assert_eq!(message, format!("StaticMlp::backward_loss: {no_forward}"));
+
+    let mut net = two();
+    net.forward(&[[0.5, 0.5]]);
+    let class = net.try_backward_loss(&tinymlp::CrossEntropyIndex, &[[7.0]]).unwrap_err();
+    assert!(matches!(class, Error::ClassOutOfRange { .. }), "{class:?}");
+    let message = panic_message(&mut || {
+        net.backward_loss(&tinymlp::CrossEntropyIndex, &[[7.0]]);
+    });
+    assert_eq!(message, format!("StaticMlp::backward_loss: {class}"));
+    assert!(message.contains('7'), "{message}");
+}
+
+/// All gradients, in visiting order, without touching the network's cache.
+fn static_gradients<T: Scalar>(net: &Static<T>) -> Vec<T> {
+    let mut layers = net.layers().clone();
+    let mut all = Vec::new();
+    StaticLayers::<T, 2, 1>::visit_parameters(&mut layers, &mut |_, grads| all.extend_from_slice(grads));
+    all
+}
+
+#[test]
+fn a_refused_step_keeps_the_forward_pass_and_a_step_drops_it() {
+    let (x, y) = batch::<f64>(0, 3);
+    let mut net = static_copy(&heap::<f64>(3));
+    let mut twin = net.clone();
+    // A NaN gradient (a stale one from some earlier batch), then a forward pass.
+    net.layers_mut().1.weight_grad[2][1] = f64::NAN;
+    net.forward(&x);
+    let before = static_parameters(&mut net.clone());
+    assert!(matches!(net.try_step(0.1), Err(Error::NonFinite { .. })));
+    assert_eq!(bits(&static_parameters(&mut net.clone())), bits(&before));
+    // The refused step changed nothing: the forward pass still serves a backward,
+    // which gives the loss and gradients of a network that never tried to step.
+    net.zero_grad();
+    let loss = net.try_backward_loss(&HalfMse, &y).unwrap();
+    twin.forward(&x);
+    let twin_loss = twin.try_backward_loss(&HalfMse, &y).unwrap();
+    assert_eq!(loss.to_bits(), twin_loss.to_bits());
+    assert_eq!(bits(&static_gradients(&net)), bits(&static_gradients(&twin)));
+    // A step that writes the parameters drops the forward pass (it belongs to
+    // the old ones).
+    net.try_step(0.1).unwrap();
+    assert_eq!(net.try_backward_loss(&HalfMse, &y), Err(Error::NoForwardPass));
+}

@@ -123,8 +123,9 @@ macro_rules! builtins {
             /// and every parameter in the struct's field order otherwise
             /// (`"leaky_relu(0.2)"`, `"softplus(1.0, 20.0)"`). Parameters are
             /// printed in the shortest form that parses back to the same bits, so
-            /// [`Act::from_spec`] returns exactly this activation (for finite
-            /// parameters: `from_spec` refuses NaN and infinities).
+            /// [`Act::from_spec`] returns exactly this activation (for parameters
+            /// in the range each struct's `new` documents: `from_spec` refuses
+            /// others, such as NaN, infinities or a softplus beta of 0).
             ///
             /// ```
             /// use tinymlp::{Act, LeakyRelu};
@@ -154,7 +155,10 @@ macro_rules! builtins {
             /// The activation a spec names, as `Act::spec` writes it: a name
             /// (with PyTorch's default parameters, as [`FromStr`] parses it), or
             /// a name with every parameter in parentheses, separated by commas
-            /// (spaces around the numbers are allowed). Parameters must be finite.
+            /// (spaces around the numbers are allowed). Parameters must be finite
+            /// and in the range each struct's `new` documents
+            /// ([`Softplus::new`]: `beta > 0`; [`LeakyRelu::new`], [`Elu::new`]:
+            /// finite in f32), so that the activation is finite in f32 and f64.
             ///
             /// ```
             /// use tinymlp::{Act, Elu, Softplus};
@@ -163,14 +167,17 @@ macro_rules! builtins {
             /// assert_eq!(Act::from_spec("softplus")?, Act::Softplus(Softplus::DEFAULT));
             /// assert!(Act::from_spec("softplus(2)").is_err()); // beta and threshold, both
             /// assert!(Act::from_spec("leaky_relu(NaN)").is_err());
+            /// let zero_beta = Act::from_spec("softplus(0.0, 20.0)").unwrap_err().to_string();
+            /// assert!(zero_beta.contains("\"softplus(0.0, 20.0)\": expected softplus(beta, threshold) with beta > 0"));
             /// # Ok::<(), tinymlp::Error>(())
             /// ```
             ///
             /// # Errors
             /// [`Error::InvalidSpec`] saying what was expected: for an unknown name, a
             /// parameter list on a built-in without parameters, a wrong number of
-            /// parameters, a parameter that is not a finite number, or a missing
-            /// closing parenthesis.
+            /// parameters, a parameter that is not a finite number or is outside
+            /// its range (the message names the parameter and its range; the spec
+            /// holds the value), or a missing closing parenthesis.
             pub fn from_spec(spec: &str) -> Result<Act> {
                 let invalid = |expected| Error::InvalidSpec { spec: crate::error::Name::new(spec), expected };
                 let (name, parameters) = match spec.split_once('(') {
@@ -265,9 +272,13 @@ macro_rules! builtins {
                 );
                 let mut values = list.split(',');
                 $( let $param = finite_parameter(values.next()).ok_or_else(|| $invalid(wrong))?; )+
-                match values.next() {
-                    None => Ok(Act::$variant($ty { $($param),+ })),
-                    Some(_) => Err($invalid(wrong)),
+                if values.next().is_some() {
+                    return Err($invalid(wrong));
+                }
+                let act = $ty { $($param),+ };
+                match act.invalid() {
+                    None => Ok(Act::$variant(act)),
+                    Some(expected) => Err($invalid(expected)),
                 }
             }
         }
@@ -454,6 +465,16 @@ mod tests {
         ]
     }
 
+    /// Why `act`'s parameters are outside their documented range, if they are.
+    fn invalid(act: Act) -> Option<&'static str> {
+        match act {
+            Act::LeakyRelu(leaky) => leaky.invalid(),
+            Act::Elu(elu) => elu.invalid(),
+            Act::Softplus(softplus) => softplus.invalid(),
+            _ => None,
+        }
+    }
+
     /// The parameters' bits, so that -0.0 and 0.0 differ.
     fn parameter_bits(act: Act) -> alloc::vec::Vec<u64> {
         match act {
@@ -494,13 +515,26 @@ mod tests {
                 values.push(value);
             }
         }
+        let mut refused = 0;
         for value in values {
             for act in with_parameter(value) {
                 let spec = act.spec();
-                let back = Act::from_spec(&spec).unwrap();
-                assert_eq!(parameter_bits(back), parameter_bits(act), "{spec}");
+                match invalid(act) {
+                    None => {
+                        let back = Act::from_spec(&spec).unwrap();
+                        assert_eq!(parameter_bits(back), parameter_bits(act), "{spec}");
+                    }
+                    // Outside the documented range: refused with the reason.
+                    Some(expected) => {
+                        let err = Act::from_spec(&spec).unwrap_err();
+                        assert!(matches!(err, Error::InvalidSpec { expected: e, .. } if e == expected), "{spec}");
+                        refused += 1;
+                    }
+                }
             }
         }
+        // Most random bit patterns are beyond f32's range, or too small for a beta.
+        assert!(refused > 10_000, "{refused}");
         assert_eq!(Act::LeakyRelu(LeakyRelu::new(-0.0)).spec(), "leaky_relu(-0.0)");
         assert_eq!(Act::Elu(Elu::new(5e-324)).spec(), "elu(5e-324)");
         assert_eq!(Act::Softplus(Softplus::DEFAULT).spec(), "softplus(1.0, 20.0)");
@@ -539,6 +573,34 @@ mod tests {
         assert!(reason("softplus(1)").starts_with("softplus(beta, threshold) with finite numbers"));
         assert!(reason("softplus(1, 2, 3)").starts_with("softplus(beta, threshold)"));
         assert!(reason("elu(1)(2)").starts_with("elu(alpha)"));
+        // Finite numbers outside a parameter's range: the reason names the
+        // parameter and its range, the spec the value.
+        let beta =
+            "softplus(beta, threshold) with beta > 0 and beta, ln(2)/beta finite in f32 (2.04e-39 <= beta <= 3.4e38)";
+        for bad in [
+            "softplus(0.0, 20.0)",
+            "softplus(-0.0, 20.0)",
+            "softplus(-1, 20)",
+            "softplus(1e-300, 20)",
+            "softplus(1e39, 20)",
+        ] {
+            assert_eq!(reason(bad), beta, "{bad}");
+        }
+        assert_eq!(
+            Act::from_spec("softplus(0.0, 20.0)").unwrap_err().to_string(),
+            alloc::format!("invalid activation spec \"softplus(0.0, 20.0)\": expected {beta}")
+        );
+        assert!(reason("softplus(1, 1e39)").starts_with("softplus(beta, threshold) with threshold finite in f32"));
+        assert!(
+            reason("leaky_relu(-1e39)").starts_with("leaky_relu(negative_slope) with negative_slope finite in f32")
+        );
+        assert!(reason("elu(1e300)").starts_with("elu(alpha) with alpha finite in f32"));
+        // The edges of the ranges are accepted.
+        assert_eq!(
+            Act::from_spec("softplus(2.04e-39, -3.4e38)").unwrap(),
+            Act::Softplus(Softplus::new(2.04e-39, -3.4e38))
+        );
+        assert_eq!(Act::from_spec("elu(-3.4e38)").unwrap(), Act::Elu(Elu::new(-3.4e38)));
         // Spaces around numbers are fine; a space in the name is not.
         assert_eq!(Act::from_spec("softplus( 2 ,3 )").unwrap(), Act::Softplus(Softplus::new(2.0, 3.0)));
         assert!(reason(" tanh").starts_with("one of"));

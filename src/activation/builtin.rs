@@ -1,7 +1,12 @@
 //! The built-in activations, each with PyTorch's definition.
 //!
-//! All are finite (no NaN, no overflow) for every finite input in f32 and f64,
-//! including ±1e4 and beyond, and propagate a NaN input as NaN.
+//! With PyTorch's default parameters, all are finite (no NaN, no overflow) for
+//! every finite input in f32 and f64, including ±1e4 and beyond, and all
+//! propagate a NaN input as NaN. With other parameters in the range their `new`
+//! documents (what [`Act::from_spec`] accepts), values stay finite wherever the
+//! exact value is representable: a leaky ReLU of slope 2 overflows at
+//! `−f32::MAX` as the exact `2·x` does. Parameters outside that range (a
+//! softplus beta of 0, a slope that is infinite in f32) give NaN or infinities.
 //!
 //! The exponentials, `tanh` and `erf` come from the vectorisable kernels in
 //! `fast`, and every built-in overrides the slice methods with a loop over its
@@ -213,10 +218,29 @@ impl LeakyRelu {
     pub const DEFAULT: Self = Self { negative_slope: 0.01 };
 
     /// A leaky ReLU with the given negative slope.
+    ///
+    /// The slope must be finite once rounded to f32 (`|negative_slope|` up to
+    /// about 3.4e38), as for any network precision: an infinite slope makes
+    /// the value at 0 NaN (`0·∞`). `new` does not check (it is `const`);
+    /// [`Act::from_spec`] refuses other slopes.
     #[must_use]
     pub const fn new(negative_slope: f64) -> Self {
         Self { negative_slope }
     }
+
+    /// Why these parameters are outside the documented range, if they are:
+    /// what `Act::from_spec` says it expected.
+    pub(crate) fn invalid(&self) -> Option<&'static str> {
+        let expected = "leaky_relu(negative_slope) with negative_slope finite in f32 (|negative_slope| <= 3.4e38)";
+        (!finite_in_f32(self.negative_slope)).then_some(expected)
+    }
+}
+
+/// Whether `value` is finite once rounded to f32: an activation parameter
+/// must be, in a network of either precision (a model file's activation spec
+/// does not depend on the file's precision).
+fn finite_in_f32(value: f64) -> bool {
+    (value as f32).is_finite()
 }
 
 impl Default for LeakyRelu {
@@ -256,9 +280,20 @@ impl Elu {
     pub const DEFAULT: Self = Self { alpha: 1.0 };
 
     /// An ELU with the given alpha.
+    ///
+    /// Alpha must be finite once rounded to f32 (`|alpha|` up to about
+    /// 3.4e38), as for any network precision: an infinite alpha makes the
+    /// value at 0 NaN (`∞·0`). `new` does not check (it is `const`);
+    /// [`Act::from_spec`] refuses other values.
     #[must_use]
     pub const fn new(alpha: f64) -> Self {
         Self { alpha }
+    }
+
+    /// Why these parameters are outside the documented range, if they are:
+    /// what `Act::from_spec` says it expected.
+    pub(crate) fn invalid(&self) -> Option<&'static str> {
+        (!finite_in_f32(self.alpha)).then_some("elu(alpha) with alpha finite in f32 (|alpha| <= 3.4e38)")
     }
 }
 
@@ -327,9 +362,35 @@ impl Softplus {
     pub const DEFAULT: Self = Self { beta: 1.0, threshold: 20.0 };
 
     /// A softplus with the given beta and threshold.
+    ///
+    /// Valid parameters, for a network of either precision: `beta > 0` with
+    /// both `beta` and `ln(2)/beta` (the value at 0) finite once rounded to
+    /// f32 (about 2.04e-39 <= beta <= 3.4e38), and `threshold` finite in f32
+    /// (`|threshold|` up to about 3.4e38). A beta of 0 divides by zero
+    /// (`ln(2)/0` at `x = 0`, infinite), a beta too small for `ln(2)/beta`
+    /// overflows, and a negative beta mirrors the function (`−softplus(−x)`,
+    /// concave), which PyTorch's softplus is not meant to be; a threshold
+    /// infinite in f32 never switches to `x`, so a product `beta·x` that
+    /// overflows gives an infinite value. `new` does not check (it is
+    /// `const`); [`Act::from_spec`] refuses other values.
     #[must_use]
     pub const fn new(beta: f64, threshold: f64) -> Self {
         Self { beta, threshold }
+    }
+
+    /// Why these parameters are outside the documented range, if they are:
+    /// what `Act::from_spec` says it expected.
+    pub(crate) fn invalid(&self) -> Option<&'static str> {
+        let beta = self.beta as f32;
+        if !(beta > 0.0 && beta.is_finite() && (core::f32::consts::LN_2 / beta).is_finite()) {
+            Some(
+                "softplus(beta, threshold) with beta > 0 and beta, ln(2)/beta finite in f32 (2.04e-39 <= beta <= 3.4e38)",
+            )
+        } else if !finite_in_f32(self.threshold) {
+            Some("softplus(beta, threshold) with threshold finite in f32 (|threshold| <= 3.4e38)")
+        } else {
+            None
+        }
     }
 }
 
@@ -424,6 +485,55 @@ mod tests {
     fn finite_at_extremes_f32_and_f64() {
         check_finite::<f32>();
         check_finite::<f64>();
+    }
+
+    /// At the edges of the documented range, softplus stays finite at inputs
+    /// whose exact value is representable; just outside, it does not.
+    #[test]
+    fn softplus_is_finite_over_its_documented_range() {
+        fn finite<T: Scalar>(softplus: Softplus) -> bool {
+            [-1e4, -1.0, 0.0, 1e-3, 1.0, 1e4].into_iter().all(|x| {
+                let x = T::from_f64(x);
+                let y = Activation::<T>::value(&softplus, x);
+                y.is_finite() && Activation::<T>::derivative(&softplus, x, y).is_finite()
+            })
+        }
+        let smallest = 2.04e-39;
+        for beta in [smallest, 1e-30, 0.5, 1.0, 1e30, 3.4e38] {
+            for threshold in [-3.4e38, -20.0, 0.0, 20.0, 3.4e38] {
+                let softplus = Softplus::new(beta, threshold);
+                assert_eq!(softplus.invalid(), None, "{softplus:?}");
+                assert!(finite::<f32>(softplus) && finite::<f64>(softplus), "{softplus:?}");
+            }
+        }
+        for beta in [0.0, -0.0, -1.0, 2.03e-39, 1e-300, 3.5e38, 1e300] {
+            let softplus = Softplus::new(beta, 20.0);
+            assert!(softplus.invalid().is_some(), "{softplus:?}");
+            assert!(!finite::<f32>(softplus) || beta < 0.0, "{softplus:?}");
+        }
+        // A threshold infinite in f32: a product beta·x that overflows no
+        // longer switches to x, and ln(1 + e^∞) is infinite.
+        let wide = Softplus::new(1e30, 1e300);
+        assert!(wide.invalid().is_some());
+        assert!(Activation::<f32>::value(&wide, 1e10).is_infinite());
+        assert!(Activation::<f32>::value(&Softplus::new(1e30, 3.4e38), 1e10).is_finite());
+    }
+
+    #[test]
+    fn leaky_relu_and_elu_parameters_infinite_in_f32_are_invalid() {
+        for value in [-3.4e38, -1.0, 0.0, 0.2, 3.4e38] {
+            assert_eq!(LeakyRelu::new(value).invalid(), None);
+            assert_eq!(Elu::new(value).invalid(), None);
+            assert!(Activation::<f32>::value(&LeakyRelu::new(value), 0.0).is_finite());
+            assert!(Activation::<f32>::value(&Elu::new(value), 0.0).is_finite());
+        }
+        for value in [-1e39, 3.5e38, 1e300] {
+            assert!(LeakyRelu::new(value).invalid().is_some());
+            assert!(Elu::new(value).invalid().is_some());
+            // 0·∞ at the origin.
+            assert!(Activation::<f32>::value(&LeakyRelu::new(value), 0.0).is_nan());
+            assert!(Activation::<f32>::value(&Elu::new(value), 0.0).is_nan());
+        }
     }
 
     #[test]

@@ -210,8 +210,23 @@ impl<T: Scalar, L: StaticLayers<T, IN, OUT>, const IN: usize, const OUT: usize, 
     pub const PARAMETERS: usize = L::PARAMETERS;
 
     /// A network of `layers`, with a zeroed tape.
+    ///
+    /// The batch size `B` must be at least 1: a network of batches of 0
+    /// samples (whose loss would be the mean of nothing, NaN) does not
+    /// compile.
+    ///
+    /// ```compile_fail,E0080
+    /// use tinymlp::{Identity, StaticMlp, TrainLinear};
+    ///
+    /// type Layers = (TrainLinear<f64, 2, 1, Identity>,);
+    /// let layers: Layers = (TrainLinear::new([[0.5, -0.5]], [0.0], Identity),);
+    /// // error: the batch size B must be at least 1
+    /// let net = StaticMlp::<f64, Layers, 2, 1, 0>::new(layers);
+    /// ```
     #[must_use]
     pub fn new(layers: L) -> Self {
+        // Evaluated when `new` is instantiated for a `B`: a compile error for 0.
+        const { assert!(B >= 1, "StaticMlp: the batch size B must be at least 1") };
         Self { layers, input: [[T::zero(); IN]; B], tape: L::tape(), forward_done: false }
     }
 
@@ -306,7 +321,7 @@ impl<T: Scalar, L: StaticLayers<T, IN, OUT>, const IN: usize, const OUT: usize, 
     pub fn backward_loss<F: Loss<T> + ?Sized, const W: usize>(&mut self, loss: &F, target: &[[T; W]; B]) -> T {
         match self.try_backward_loss(loss, target) {
             Ok(value) => value,
-            Err(_) => panic!("StaticMlp::backward_loss: no forward pass, or a target that does not fit the loss"),
+            Err(err) => panic!("StaticMlp::backward_loss: {err}"),
         }
     }
 
@@ -319,9 +334,19 @@ impl<T: Scalar, L: StaticLayers<T, IN, OUT>, const IN: usize, const OUT: usize, 
     ///
     /// # Errors
     /// As `Mlp::try_step`: a NaN, infinite or
-    /// negative `lr`, or a NaN or infinite gradient; nothing is updated then.
+    /// negative `lr`, or a NaN or infinite gradient; nothing changes then (the
+    /// parameters, and the cached forward pass, which a following
+    /// [`try_backward_loss`](StaticMlp::try_backward_loss) still uses).
     pub fn try_step(&mut self, lr: T) -> Result<()> {
-        crate::Optimizer::step(&mut StaticSgd::<T, 0>::with_lr(lr.as_f64())?, self)
+        let forward_done = self.forward_done;
+        let stepped = crate::Optimizer::step(&mut StaticSgd::<T, 0>::with_lr(lr.as_f64())?, self);
+        if stepped.is_err() {
+            // The optimizer refused before writing any parameter (its checks
+            // walk the parameters first, which drops the cache): the forward
+            // pass still matches them.
+            self.forward_done = forward_done;
+        }
+        stepped
     }
 }
 

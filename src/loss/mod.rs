@@ -1,7 +1,29 @@
 //! Loss functions: the [`Loss`] trait, 0.5·MSE ([`HalfMse`]), and
 //! PyTorch's regression and classification losses (mean reduction).
 //!
-//! Every built-in is finite for finite inputs, including logits of ±1e4.
+//! # Finite values
+//! What the built-ins guarantee for finite outputs and targets: no exponential
+//! or logarithm overflows. [`BceWithLogits`], [`CrossEntropy`] and
+//! [`CrossEntropyIndex`] use shifted forms (`log σ(x) = min(x, 0) − ln(1 + e^−|x|)`,
+//! and log-sum-exp after subtracting the row's maximum), so logits of ±1e30 in
+//! f32 (±1e300 in f64) give a finite loss and gradient; [`Bce`] clamps its
+//! logarithms at −100 and its gradient's denominator at 1e-12.
+//!
+//! The arithmetic around them overflows where floating point does, as in
+//! PyTorch: [`HalfMse`] and [`Mse`] square `output − target`, which is
+//! infinite once the difference exceeds about 1.8e19 in f32 (1.3e154 in f64),
+//! so `HalfMse` of an f32 output of 1e20 against a target of 0 is infinite;
+//! differences and sums of the others overflow only near the type's largest
+//! value (within a factor of the batch size), and [`Bce`]'s gradient, for
+//! targets in [0, 1], stays below 1e12 in magnitude. `Fit` refuses a
+//! non-finite loss ([`Error::NonFiniteLoss`](crate::Error::NonFiniteLoss)).
+//!
+//! ```
+//! use tinymlp::{CrossEntropy, HalfMse, Loss};
+//!
+//! assert!(Loss::<f32>::value(&HalfMse, &[1e20], &[0.0], 1).is_infinite());
+//! assert!(Loss::<f32>::value(&CrossEntropy, &[1e30, -1e30], &[0.5, 0.5], 2).is_finite());
+//! ```
 
 mod classification;
 mod regression;
