@@ -38,7 +38,7 @@
 //! | `matrix.rs` | [`Matrix`]: row-major matrices (`alloc`) |
 //! | `kernels/` | [`kernels`]: the products ([`kernels::gemm`]), their dispatch over SIMD paths and threads, the element-wise loops |
 //! | `activation/` | [`Activation`], the built-ins ([`Sigmoid`], [`Tanh`], [`Relu`], ...) and [`Act`], all generated from one table |
-//! | `layer/` | the dense layer: its one implementation of the math, [`Dense`] (run-time widths), [`Linear`] (widths in the type), [`StaticLinear`] (arrays, no heap), and how layers chain ([`Layers`], [`Predict`]) |
+//! | `layer/` | the dense layer: its one implementation of the math, [`Dense`] (run-time widths), [`Linear`] (widths in the type), [`StaticLinear`] (arrays, no heap, inference), [`TrainLinear`] and [`StaticMlp`] (arrays, no heap, training), and how layers chain ([`Layers`], [`Predict`], [`StaticLayers`]) |
 //! | `mlp/` | [`Mlp`] and [`DynMlp`]: forward, backward, `zero_grad`, step; safetensors I/O (files that describe their network, loaded with no other argument), Rust-source export, [`Fit`], checkpoints that resume bit for bit (`alloc`) |
 //! | `loss/` | [`Loss`]: [`HalfMse`] (0.5·MSE), [`Mse`], [`L1`], [`Huber`], [`Bce`], [`BceWithLogits`], [`CrossEntropy`], [`CrossEntropyIndex`] |
 //! | `optim/` | [`Optimizer`]: [`Sgd`], [`Adam`] (and AdamW), [`RmsProp`] (`alloc`); [`StaticSgd`], [`StaticAdam`] (state in arrays, no heap); [`Schedule`]s; [`OptimizerState`]: state to and from safetensors, for exact resume (`alloc`) |
@@ -69,7 +69,7 @@
 // point to the features section instead of being broken links.
 #![cfg_attr(
     not(feature = "alloc"),
-    doc = "[`Matrix`]: #features\n[`Dense`]: #features\n[`Linear`]: #features\n[`Layers`]: #features\n[`Mlp`]: #features\n[`DynMlp`]: #features\n[`Fit`]: #features\n[`Sgd`]: #features\n[`Adam`]: #features\n[`OptimizerState`]: #features\n[`RmsProp`]: #features\n[`safetensors`]: #features\n[`kernels::gemm`]: #features"
+    doc = "[`Matrix`]: #features\n[`Dense`]: #features\n[`Linear`]: #features\n[`Layers`]: #features\n[`Mlp`]: #features\n[`DynMlp`]: #features\n[`Fit`]: #features\n[`Sgd`]: #features\n[`Adam`]: #features\n[`OptimizerState`]: #features\n[`RmsProp`]: #features\n[`safetensors`]: #features"
 )]
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -14,6 +14,10 @@
 //! A step that crosses a kink (an [`Activation::piece`] change) is skipped and
 //! counted, not reported as an error.
 //!
+//! Files: `mod.rs` holds the stencil, [`check_gradient`] and the activation and
+//! loss checks; `network.rs` holds [`check_network`], which checks a whole
+//! network's weight, bias and input gradients.
+//!
 //! ```
 //! use tinymlp::gradcheck::{check_gradient, Options};
 //!

@@ -1,6 +1,11 @@
 //! Loss functions: the [`Loss`] trait, 0.5·MSE ([`HalfMse`]), and
 //! PyTorch's regression and classification losses (mean reduction).
 //!
+//! Files: `mod.rs` holds the trait, [`HalfMse`] and the checks every loss
+//! shares; `regression.rs` holds [`Mse`], [`L1`] and [`Huber`];
+//! `classification.rs` holds [`Bce`], [`BceWithLogits`], [`CrossEntropy`] and
+//! [`CrossEntropyIndex`].
+//!
 //! # Finite values
 //! What the built-ins guarantee for finite outputs and targets: no exponential
 //! or logarithm overflows. [`BceWithLogits`], [`CrossEntropy`] and

@@ -64,11 +64,13 @@
 //! Insertion order is kept even where it leaves an `F64` tensor at an offset that is not a
 //! multiple of 8 (Python reads such files); add `F64` tensors before `F32` ones to get the
 //! alignment Python's own writer gives, which orders data by dtype size.
-
-// The files, top-down: `read.rs` holds SafeTensors and TensorView and checks what spans the whole
-// file; it reads the header with `header.rs` (what each entry must hold), which reads JSON with
-// `json.rs` (the strict cursor, plus the string escaper `write.rs` uses). `write.rs` holds Writer,
-// `error.rs` FormatError; this file Dtype, MAX_HEADER_LEN and the helpers reader and writer share.
+//!
+//! ## Files
+//! Top-down: `read.rs` holds [`SafeTensors`] and [`TensorView`] and checks what spans the whole
+//! file; it reads the header with `header.rs` (what each entry must hold), which reads JSON with
+//! `json.rs` (the strict cursor, plus the string escaper `write.rs` uses). `write.rs` holds
+//! [`Writer`], `error.rs` [`FormatError`]; `mod.rs` [`Dtype`], [`MAX_HEADER_LEN`] and the helpers
+//! reader and writer share.
 
 mod error;
 mod header;

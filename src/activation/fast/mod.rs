@@ -43,6 +43,11 @@
 //! Every function maps NaN to NaN and `±∞` to its limits, `exp` underflows
 //! gradually (subnormal results within 1 ulp), and `expm1`, `tanh` and `erf`
 //! keep the sign of a zero.
+//!
+//! # Files
+//! `mod.rs` holds the generic front ends; `body.rs` the algorithms, written
+//! once and included by `double.rs` (f64 constants and coefficients) and
+//! `single.rs` (f32); `tests.rs` the accuracy sweeps that enforce the table.
 
 mod double;
 mod single;
