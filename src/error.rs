@@ -337,6 +337,19 @@ pub enum Error {
         /// The file's dtype.
         found: &'static str,
     },
+    /// A buffer in an optimizer's state file that can never be negative
+    /// (a running average of squared gradients: Adam's `exp_avg_sq`,
+    /// RMSprop's `square_avg`) holds a negative value, whose square root
+    /// would turn the next step's weights into NaN.
+    #[cfg(feature = "alloc")]
+    NegativeState {
+        /// The tensor's name, e.g. `adam.exp_avg_sq.layers.0.weight`.
+        name: String,
+        /// The value's flat (row-major) index.
+        index: usize,
+        /// The value.
+        value: f64,
+    },
 }
 
 pub(crate) mod alloc_free {
@@ -636,6 +649,12 @@ impl fmt::Display for Error {
             Error::StateDtype { name, expected, found } => {
                 write!(f, "optimizer state tensor {name:?} is {found}, the optimizer computes in {expected}")
             }
+            #[cfg(feature = "alloc")]
+            Error::NegativeState { name, index, value } => write!(
+                f,
+                "optimizer state tensor {name:?} holds {value} at index {index}; \
+                 a running average of squares is never negative"
+            ),
         }
     }
 }
