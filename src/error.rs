@@ -350,6 +350,18 @@ pub enum Error {
         /// The value.
         value: f64,
     },
+    /// The [`Schedule`](crate::Schedule) of a [`Fit`](crate::Fit) gave a
+    /// learning rate that the optimizer refuses (NaN, negative, infinite, or
+    /// beyond the parameters' type), at the start of epoch `epoch`: the
+    /// epochs before it were trained, and the optimizer keeps their rate.
+    ScheduleRate {
+        /// The epoch (from 0) the rate was for.
+        epoch: usize,
+        /// The rate the schedule gave.
+        lr: f64,
+        /// What the optimizer accepts, in words.
+        expected: &'static str,
+    },
 }
 
 pub(crate) mod alloc_free {
@@ -654,6 +666,11 @@ impl fmt::Display for Error {
                 f,
                 "optimizer state tensor {name:?} holds {value} at index {index}; \
                  a running average of squares is never negative"
+            ),
+            Error::ScheduleRate { epoch, lr, expected } => write!(
+                f,
+                "the schedule's learning rate for epoch {epoch} is {lr}, which the optimizer refuses \
+                 (expected {expected}); training stopped before the epoch"
             ),
         }
     }

@@ -60,7 +60,7 @@ fn parameter_and_data_checks_name_the_location() {
 type StepWithLr<'a> = dyn FnMut(f64, &mut DynMlp<f64>) -> Result<(), Error> + 'a;
 
 #[test]
-fn a_learning_rate_set_to_nan_or_below_zero_is_refused_by_the_next_step() {
+fn a_learning_rate_of_nan_or_below_zero_is_refused_and_the_old_rate_kept() {
     let x = Matrix::from_rows(&[[0.5, 0.25], [1.0, 2.0]]).unwrap();
     let y = Matrix::column(&[0.0, 1.0]);
     let momentum = SgdConfig { lr: 0.1, momentum: 0.9, ..SgdConfig::default() };
@@ -69,15 +69,18 @@ fn a_learning_rate_set_to_nan_or_below_zero_is_refused_by_the_next_step() {
     let mut rmsprop = RmsProp::new(RmsPropConfig { lr: 0.1, ..RmsPropConfig::default() }).unwrap();
     let optimizers: [&mut StepWithLr; 3] = [
         &mut |lr, net| {
-            adam.set_lr(lr);
+            adam.try_set_lr(lr)?;
+            assert_eq!(adam.lr(), lr);
             adam.step(net)
         },
         &mut |lr, net| {
-            sgd.set_lr(lr);
+            sgd.try_set_lr(lr)?;
+            assert_eq!(sgd.lr(), lr);
             sgd.step(net)
         },
         &mut |lr, net| {
-            rmsprop.set_lr(lr);
+            rmsprop.try_set_lr(lr)?;
+            assert_eq!(rmsprop.lr(), lr);
             rmsprop.step(net)
         },
     ];

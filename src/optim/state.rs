@@ -114,7 +114,9 @@ impl ParameterInfo {
 /// whole state fits; otherwise it names what does not:
 /// - `optimizer` must name the reader's kind ([`Error::WrongOptimizer`]);
 /// - the **learning rate is taken from the file** (a schedule or
-///   [`set_lr`](crate::Optimizer::set_lr) may have moved it); **every other
+///   [`set_lr`](crate::Optimizer::set_lr) may have moved it), checked as
+///   [`try_set_lr`](crate::Optimizer::try_set_lr) checks it
+///   ([`Error::InvalidHyperParameter`]: e.g. `1e39` for an f32 optimizer); **every other
 ///   hyper-parameter must equal the optimizer's own**
 ///   ([`Error::StateConfig`]): moments gathered with another β or another
 ///   momentum mean something else, so a silent switch would not resume the
