@@ -38,11 +38,16 @@ impl Default for RmsPropConfig {
 /// ```text
 /// g ← grad + weight_decay · p
 /// s ← α·s + (1 - α)·g²
-/// ḡ ← lerp(ḡ, g, 1 - α);  d ← √(s - ḡ²) + ε     (centered)
+/// ḡ ← lerp(ḡ, g, 1 - α);  d ← √max(s - ḡ², 0) + ε   (centered)
 ///                         d ← √s + ε              (otherwise)
 /// b ← momentum·b + g/d;   p ← p - lr·b            (momentum > 0)
 ///                         p ← p - lr·g/d          (otherwise)
 /// ```
+///
+/// One departure from torch: the centered variance `s - ḡ²` is clamped at 0.
+/// It is never negative in exact arithmetic, but when the gradient barely
+/// varies rounding puts it an ulp below zero, where torch's square root gives
+/// NaN weights; the bits are torch's everywhere else.
 ///
 /// ```
 /// use tinymlp::{RmsProp, RmsPropConfig};
@@ -123,7 +128,12 @@ impl<T: Scalar> Optimizer<T> for RmsProp<T> {
                 let avg = match grad_avg.as_mut().and_then(Iterator::next) {
                     Some(mean) => {
                         *mean = lerp(*mean, g, one_minus_alpha);
-                        (*s + -T::one() * *mean * *mean).sqrt()
+                        // s ≥ mean² in exact arithmetic; rounding can put it
+                        // an ulp below when the gradient barely varies, where
+                        // torch's square root gives NaN: clamp to 0 (the same
+                        // bits as torch wherever torch's are not NaN).
+                        let variance = *s + -T::one() * *mean * *mean;
+                        if variance < T::zero() { T::zero() } else { variance }.sqrt()
                     }
                     None => s.sqrt(),
                 } + eps;
@@ -208,6 +218,24 @@ mod tests {
             }
         }
         x
+    }
+
+    /// A constant gradient makes the centered variance s - ḡ² tend to 0, and
+    /// rounding put it below 0 at step 3,226 (f64, gradient 0.1): the square
+    /// root made the weight NaN while the step returned `Ok`.
+    #[test]
+    fn the_centered_variance_never_goes_below_zero() {
+        let config = RmsPropConfig { lr: 1e-6, centered: true, ..RmsPropConfig::default() };
+        let mut rmsprop = RmsProp::new(config).unwrap();
+        let mut q = Quadratic { x: [1.0; 3], grad: [0.3, 1e-3, 0.1] };
+        let mut clamped = 0;
+        for _ in 0..4000 {
+            rmsprop.step(&mut q).unwrap();
+            assert!(q.x.iter().all(|x| x.is_finite()), "{:?}", q.x);
+            let (s, mean) = (&rmsprop.square_avg[0], &rmsprop.grad_avg[0]);
+            clamped += (0..3).filter(|&i| s[i] - mean[i] * mean[i] < 0.0).count();
+        }
+        assert!(clamped > 0, "the case this tests did not occur");
     }
 
     #[test]
