@@ -257,7 +257,8 @@ impl<'v, T: Scalar> Fit<'v, T> {
     /// At the start of an epoch: [`Error::ScheduleRate`] naming the epoch if
     /// the [`schedule`](Fit::schedule) gives a rate the optimizer refuses
     /// (NaN, negative, ...; see [`Optimizer::try_set_lr`]): the epochs before
-    /// it were trained (and checkpointed), and the optimizer keeps their rate.
+    /// it were trained (and checkpointed, as configured), and the optimizer
+    /// keeps their rate.
     ///
     /// During training, with the weights as they were before the failing step:
     /// [`Error::NonFiniteLoss`] for a NaN or infinite batch loss,

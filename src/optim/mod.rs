@@ -113,9 +113,21 @@ pub trait Optimizer<T: Scalar> {
     ///
     /// # Errors
     /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter)
-    /// naming `lr` for a NaN, negative or infinite rate, or one that is not
-    /// finite in `T` (`1e39` for `f32`): as the constructors refuse it. The
+    /// naming `lr` for a rate the constructor would refuse with the other
+    /// hyper-parameters: NaN, negative, infinite, not finite in `T` (`1e39`
+    /// for `f32`), or (Adam) with `lr / (1 - beta1)` not finite in `T`. The
     /// optimizer keeps its rate then.
+    ///
+    /// ```
+    /// use tinymlp::{Error, Optimizer, Sgd};
+    ///
+    /// let mut sgd = Sgd::<f32>::with_lr(0.1)?;
+    /// sgd.try_set_lr(0.05)?;
+    /// let err = sgd.try_set_lr(1e39).unwrap_err();
+    /// assert!(matches!(err, Error::InvalidHyperParameter { name: "lr", .. }));
+    /// assert_eq!(sgd.lr(), 0.05);
+    /// # Ok::<(), tinymlp::Error>(())
+    /// ```
     fn try_set_lr(&mut self, lr: f64) -> Result<()>;
 
     /// As [`try_set_lr`](Optimizer::try_set_lr).
