@@ -227,17 +227,24 @@ pub(crate) fn for_each_tensor<T: Scalar>(
 /// read of the gradients, cheap next to the forward and backward passes that
 /// made them, and it keeps a single bad batch from spoiling every weight.
 pub(crate) fn check_gradients<T: Scalar, P: Parameters<T> + ?Sized>(params: &mut P) -> Result<()> {
+    // Only the position is kept while visiting; the error (and its name) is
+    // made after, which keeps the visiting closure's frame small.
     let (mut tensor, mut found) = (0usize, None);
     params.visit_parameters(&mut |_, grads| {
         if found.is_none()
             && let Some((index, value)) = crate::first_non_finite(grads)
         {
-            let what = crate::Name::numbered("gradient of parameter tensor ", tensor);
-            found = Some(Error::NonFinite { what, index, value: value.as_f64() });
+            found = Some((tensor, index, value.as_f64()));
         }
         tensor += 1;
     });
-    found.map_or(Ok(()), Err)
+    match found {
+        None => Ok(()),
+        Some((tensor, index, value)) => {
+            let what = crate::Name::numbered("gradient of parameter tensor ", tensor);
+            Err(Error::NonFinite { what, index, value })
+        }
+    }
 }
 
 /// `torch.lerp(start, end, weight)` exactly as PyTorch's CPU kernel computes
