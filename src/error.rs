@@ -160,7 +160,7 @@ pub enum Error {
     InvalidMetadata {
         /// The key.
         key: Name,
-        /// The value found (its first 32 bytes).
+        /// The value found (cut as a [`Name`] cuts it).
         value: Name,
         /// What was expected, in words.
         expected: &'static str,
@@ -352,45 +352,95 @@ pub enum Error {
         /// The file's dtype.
         found: &'static str,
     },
+    /// A buffer in an optimizer's state file that can never be negative
+    /// (a running average of squared gradients: Adam's `exp_avg_sq`,
+    /// RMSprop's `square_avg`) holds a negative value, whose square root
+    /// would turn the next step's weights into NaN.
+    #[cfg(feature = "alloc")]
+    NegativeState {
+        /// The tensor's name, e.g. `adam.exp_avg_sq.layers.0.weight`.
+        name: String,
+        /// The value's flat (row-major) index.
+        index: usize,
+        /// The value.
+        value: f64,
+    },
+    /// The [`Schedule`](crate::Schedule) of a [`Fit`](crate::Fit) gave a
+    /// learning rate that the optimizer refuses (NaN, negative, infinite, or
+    /// beyond the parameters' type), at the start of epoch `epoch`: the
+    /// epochs before it were trained, and the optimizer keeps their rate.
+    ScheduleRate {
+        /// The epoch (from 0) the rate was for.
+        epoch: usize,
+        /// The rate the schedule gave.
+        lr: f64,
+        /// What the optimizer accepts, in words.
+        expected: &'static str,
+    },
 }
 
 pub(crate) mod alloc_free {
     //! A short inline string so that [`Error`](super::Error) needs no heap.
     use core::fmt;
 
-    /// Up to 32 bytes of a name, truncated at a character boundary.
+    /// The bytes a [`Name`] holds: the names the crate makes fit (optimizer
+    /// state tensors such as `rmsprop.momentum_buffer.layers.123.weight`,
+    /// `gradient of parameter tensor {n}` for any n below 10^17), and
+    /// [`Error`](super::Error) stays at 120 bytes, below the 128 at which
+    /// `clippy::result_large_err` warns on every function returning it, in
+    /// this crate and its users' (96 bytes would make it 224).
+    const CAPACITY: usize = 46;
+    /// What ends a name that was cut to fit.
+    const CUT: &str = "...";
+    /// The flag in `len` that says the name was cut (and takes no more text).
+    const CUT_FLAG: u8 = 0x80;
+
+    /// A name of up to 46 bytes, kept inline (no heap). A longer one is cut
+    /// at a character boundary and ends with `...`, so that a cut name never
+    /// reads as a whole one.
+    ///
+    /// ```
+    /// use tinymlp::Name;
+    ///
+    /// let whole = "rmsprop.momentum_buffer.layers.123.weight";
+    /// assert_eq!(Name::new(whole).as_str(), whole);
+    /// let long = "model.encoder.layers.11.self_attention.query_projection.weight";
+    /// assert_eq!(Name::new(long).as_str(), "model.encoder.layers.11.self_attention.quer...");
+    /// ```
     #[derive(Clone, Copy, PartialEq, Eq)]
     pub struct Name {
-        bytes: [u8; 32],
+        bytes: [u8; CAPACITY],
+        /// The length, with [`CUT_FLAG`] once cut.
         len: u8,
     }
 
     impl Name {
-        /// Copies up to 32 bytes of `s`, never splitting a character.
+        const EMPTY: Self = Self { bytes: [0; CAPACITY], len: 0 };
+
+        /// Copies `s` if it has at most 46 bytes; a longer `s` is cut at a
+        /// character boundary to end with `...` within 46 bytes.
         #[must_use]
         pub fn new(s: &str) -> Self {
-            let mut end = s.len().min(32);
-            while !s.is_char_boundary(end) {
-                end -= 1;
-            }
-            let mut bytes = [0u8; 32];
-            bytes[..end].copy_from_slice(&s.as_bytes()[..end]);
-            Self { bytes, len: end as u8 }
+            let mut name = Self::EMPTY;
+            name.push(s);
+            name
         }
 
-        /// Formats into a name without the heap (truncated at 32 bytes), e.g.
-        /// `Name::format(format_args!("layer {i} weight"))`.
+        /// Formats into a name without the heap (cut as [`Name::new`] cuts),
+        /// e.g. `Name::format(format_args!("layer {i} weight"))`.
         #[must_use]
         #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // used by the heap types
         pub(crate) fn format(args: fmt::Arguments<'_>) -> Self {
-            let mut name = Self { bytes: [0; 32], len: 0 };
-            // Writing never fails: excess text is dropped at a char boundary.
+            let mut name = Self::EMPTY;
+            // Writing never fails: excess text is cut.
             let _ = fmt::Write::write_fmt(&mut name, args);
             name
         }
 
         /// `prefix` followed by `number` in decimal, without `core::fmt` (so
-        /// that a no-heap training step links no formatting code).
+        /// that a no-heap training step links no formatting code). After
+        /// `"gradient of parameter tensor "` (29 bytes), numbers below 10^17
+        /// are never cut.
         #[must_use]
         pub(crate) fn numbered(prefix: &str, number: usize) -> Self {
             let mut name = Self::new(prefix);
@@ -405,8 +455,8 @@ pub(crate) mod alloc_free {
                     break;
                 }
             }
-            // ASCII digits: always a valid str; excess is dropped at 32 bytes.
-            let _ = fmt::Write::write_str(&mut name, core::str::from_utf8(&digits[start..]).unwrap_or("?"));
+            // ASCII digits: always a valid str.
+            name.push(core::str::from_utf8(&digits[start..]).unwrap_or("?"));
             name
         }
 
@@ -414,19 +464,51 @@ pub(crate) mod alloc_free {
         #[must_use]
         pub fn as_str(&self) -> &str {
             // The bytes were copied from a &str at a char boundary.
-            core::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("")
+            core::str::from_utf8(&self.bytes[..self.length()]).unwrap_or("")
+        }
+
+        fn length(&self) -> usize {
+            usize::from(self.len & !CUT_FLAG)
+        }
+
+        /// Appends `s`; if the name would exceed [`CAPACITY`], keeps what fits
+        /// with room for [`CUT`] at a character boundary, appends `CUT` and
+        /// takes no more text.
+        fn push(&mut self, s: &str) {
+            if self.len & CUT_FLAG != 0 {
+                return;
+            }
+            let len = self.length();
+            if len + s.len() <= CAPACITY {
+                self.bytes[len..len + s.len()].copy_from_slice(s.as_bytes());
+                self.len = (len + s.len()) as u8;
+                return;
+            }
+            let room = CAPACITY - CUT.len();
+            let mut end = if len > room {
+                // Cut the stored text itself: back to the start of a character.
+                let mut end = room;
+                while end > 0 && self.bytes[end] & 0xC0 == 0x80 {
+                    end -= 1;
+                }
+                end
+            } else {
+                let mut take = room - len;
+                while !s.is_char_boundary(take) {
+                    take -= 1;
+                }
+                self.bytes[len..len + take].copy_from_slice(&s.as_bytes()[..take]);
+                len + take
+            };
+            self.bytes[end..end + CUT.len()].copy_from_slice(CUT.as_bytes());
+            end += CUT.len();
+            self.len = end as u8 | CUT_FLAG;
         }
     }
 
     impl fmt::Write for Name {
         fn write_str(&mut self, s: &str) -> fmt::Result {
-            let mut end = s.len().min(32 - usize::from(self.len));
-            while !s.is_char_boundary(end) {
-                end -= 1;
-            }
-            let start = usize::from(self.len);
-            self.bytes[start..start + end].copy_from_slice(&s.as_bytes()[..end]);
-            self.len += end as u8;
+            self.push(s);
             Ok(())
         }
     }
@@ -670,6 +752,17 @@ impl fmt::Display for Error {
             Error::StateDtype { name, expected, found } => {
                 write!(f, "optimizer state tensor {name:?} is {found}, the optimizer computes in {expected}")
             }
+            #[cfg(feature = "alloc")]
+            Error::NegativeState { name, index, value } => write!(
+                f,
+                "optimizer state tensor {name:?} holds {value} at index {index}; \
+                 a running average of squares is never negative"
+            ),
+            Error::ScheduleRate { epoch, lr, expected } => write!(
+                f,
+                "the schedule's learning rate for epoch {epoch} is {lr}, which the optimizer refuses \
+                 (expected {expected}); training stopped before the epoch"
+            ),
         }
     }
 }
@@ -697,14 +790,72 @@ pub type Result<T, E = Error> = core::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::Name;
+    use alloc::format;
+    use alloc::string::{String, ToString};
 
     #[test]
     fn numbered_names_match_formatted_ones() {
-        for number in [0, 1, 9, 10, 99, 100, 12_345, u32::MAX as usize, usize::MAX] {
+        let largest = 10usize.pow(17) - 1;
+        for number in [0, 1, 9, 10, 99, 100, 1_000, 12_345, u32::MAX as usize, largest] {
             let formatted = Name::format(format_args!("gradient of parameter tensor {number}"));
-            assert_eq!(Name::numbered("gradient of parameter tensor ", number), formatted, "{number}");
+            let numbered = Name::numbered("gradient of parameter tensor ", number);
+            assert_eq!(numbered, formatted, "{number}");
+            // Never cut: the whole number is there.
+            assert_eq!(numbered.as_str(), format!("gradient of parameter tensor {number}"));
         }
-        // Truncated at 32 bytes like every name.
-        assert_eq!(Name::numbered("0123456789012345678901234567890", 42).as_str(), "01234567890123456789012345678904");
+        // Beyond, cut visibly as any name.
+        let cut = Name::numbered("gradient of parameter tensor ", usize::MAX);
+        assert_eq!(cut, Name::format(format_args!("gradient of parameter tensor {}", usize::MAX)));
+        assert_eq!(cut.as_str(), "gradient of parameter tensor 18446744073709...");
+    }
+
+    /// Names up to the capacity are kept whole; longer ones end in `...`
+    /// within it, never splitting a character, however the text arrives.
+    #[test]
+    fn long_names_are_cut_visibly_at_a_character_boundary() {
+        use core::fmt::Write;
+        let name = "rmsprop.momentum_buffer.layers.123.weight";
+        assert_eq!(Name::new(name).as_str(), name);
+        let exact = "x".repeat(46);
+        assert_eq!(Name::new(&exact).as_str(), exact);
+        let over = "y".repeat(47);
+        assert_eq!(Name::new(&over).as_str(), format!("{}...", &over[..43]));
+        // A 3-byte character across the cut is dropped whole.
+        let wide = format!("{}€tail-that-does-not-fit", "z".repeat(42));
+        assert_eq!(Name::new(&wide).as_str(), format!("{}...", "z".repeat(42)));
+        // The stored text itself is cut when the overflow comes in a later write.
+        let mut pieces = Name::new(&format!("{}é", "a".repeat(43)));
+        assert_eq!(pieces.as_str().len(), 45);
+        pieces.write_str("bc").unwrap();
+        assert_eq!(pieces.as_str(), format!("{}...", "a".repeat(43)));
+        pieces.write_str("more").unwrap();
+        assert_eq!(pieces.as_str(), format!("{}...", "a".repeat(43)), "no text after the cut");
+        for len in 0..120 {
+            let text: String = "ab€".chars().cycle().take(len).collect();
+            let kept = Name::new(&text);
+            assert!(kept.as_str().len() <= 46, "{len}");
+            if text.len() <= 46 {
+                assert_eq!(kept.as_str(), text);
+            } else {
+                let stem = kept.as_str().strip_suffix("...").unwrap();
+                assert!(text.starts_with(stem) && stem.len() >= 43 - 2, "{len}: {kept}");
+            }
+        }
+    }
+
+    /// The message of the reviewer's case names the whole tensor.
+    #[test]
+    fn non_finite_messages_name_the_whole_tensor() {
+        let error = super::Error::NonFinite {
+            what: Name::new("rmsprop.momentum_buffer.layers.1.bias"),
+            index: 0,
+            value: f64::NAN,
+        };
+        assert_eq!(
+            error.to_string(),
+            "rmsprop.momentum_buffer.layers.1.bias holds NaN at index 0; only finite values are allowed"
+        );
+        // Below clippy::result_large_err's 128 bytes (see `CAPACITY`).
+        assert!(core::mem::size_of::<super::Error>() < 128, "{}", core::mem::size_of::<super::Error>());
     }
 }

@@ -24,7 +24,8 @@ pub fn first_non_finite<T: Scalar>(values: &[T]) -> Option<(usize, T)> {
 }
 
 /// `Ok` if every value is finite, else [`Error::NonFinite`] naming `what`
-/// (truncated to 32 bytes), the flat index and the value.
+/// (up to 46 bytes; a longer name is cut to end with `...`, see
+/// [`Name`](crate::Name)), the flat index and the value.
 ///
 /// # Errors
 /// [`Error::NonFinite`] for the first NaN or infinity.

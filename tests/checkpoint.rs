@@ -187,12 +187,15 @@ fn a_checkpoint_of_other_activations_is_refused() {
 
 #[test]
 fn a_checkpoint_that_saves_always_loads() {
-    let net = dyn_net::<f64>();
+    let mut net = dyn_net::<f64>();
     let mut adam = Adam::with_lr(0.01).unwrap();
     for lr in [f64::NAN, f64::INFINITY, -0.5] {
-        adam.set_lr(lr);
-        let error = net.checkpoint_to_bytes(&adam, None).unwrap_err();
+        // A rate the checkpoint could not hold never gets into the optimizer.
+        let error = adam.try_set_lr(lr).unwrap_err();
         assert!(matches!(error, Error::InvalidHyperParameter { name: "lr", .. }), "{lr}: {error}");
+        assert_eq!(adam.lr(), 0.01);
+        let bytes = net.checkpoint_to_bytes(&adam, None).unwrap();
+        net.load_checkpoint(&bytes, &mut Adam::with_lr(0.5).unwrap()).unwrap();
     }
 }
 
@@ -416,7 +419,9 @@ fn an_optimizer_without_state_cannot_checkpoint() {
         fn lr(&self) -> f64 {
             0.0
         }
-        fn set_lr(&mut self, _: f64) {}
+        fn try_set_lr(&mut self, _: f64) -> tinymlp::Result<()> {
+            Ok(())
+        }
     }
     let net = dyn_net::<f64>();
     assert_eq!(

@@ -405,8 +405,8 @@ impl Optimizer<f64> for Recording {
     fn lr(&self) -> f64 {
         self.inner.lr()
     }
-    fn set_lr(&mut self, lr: f64) {
-        self.inner.set_lr(lr);
+    fn try_set_lr(&mut self, lr: f64) -> tinymlp::Result<()> {
+        self.inner.try_set_lr(lr)
     }
 }
 

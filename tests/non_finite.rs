@@ -60,7 +60,7 @@ fn parameter_and_data_checks_name_the_location() {
 type StepWithLr<'a> = dyn FnMut(f64, &mut DynMlp<f64>) -> Result<(), Error> + 'a;
 
 #[test]
-fn a_learning_rate_set_to_nan_or_below_zero_is_refused_by_the_next_step() {
+fn a_learning_rate_of_nan_or_below_zero_is_refused_and_the_old_rate_kept() {
     let x = Matrix::from_rows(&[[0.5, 0.25], [1.0, 2.0]]).unwrap();
     let y = Matrix::column(&[0.0, 1.0]);
     let momentum = SgdConfig { lr: 0.1, momentum: 0.9, ..SgdConfig::default() };
@@ -69,15 +69,18 @@ fn a_learning_rate_set_to_nan_or_below_zero_is_refused_by_the_next_step() {
     let mut rmsprop = RmsProp::new(RmsPropConfig { lr: 0.1, ..RmsPropConfig::default() }).unwrap();
     let optimizers: [&mut StepWithLr; 3] = [
         &mut |lr, net| {
-            adam.set_lr(lr);
+            adam.try_set_lr(lr)?;
+            assert_eq!(adam.lr(), lr);
             adam.step(net)
         },
         &mut |lr, net| {
-            sgd.set_lr(lr);
+            sgd.try_set_lr(lr)?;
+            assert_eq!(sgd.lr(), lr);
             sgd.step(net)
         },
         &mut |lr, net| {
-            rmsprop.set_lr(lr);
+            rmsprop.try_set_lr(lr)?;
+            assert_eq!(rmsprop.lr(), lr);
             rmsprop.step(net)
         },
     ];
@@ -95,4 +98,61 @@ fn a_learning_rate_set_to_nan_or_below_zero_is_refused_by_the_next_step() {
             assert_ne!(net.parameters_to_vec(), before);
         }
     }
+}
+
+/// Many one-value tensors, the last gradient NaN.
+struct ManyTensors(Vec<[f64; 1]>, Vec<[f64; 1]>);
+
+impl tinymlp::Parameters<f64> for ManyTensors {
+    fn visit_parameters(&mut self, f: &mut dyn FnMut(&mut [f64], &[f64])) {
+        for (value, grad) in self.0.iter_mut().zip(&self.1) {
+            f(value, grad);
+        }
+    }
+}
+
+/// Error messages name the whole tensor: a gradient's tensor number of four
+/// digits and more, and an optimizer state tensor's 37-byte name, were cut at
+/// 32 bytes.
+#[test]
+fn messages_name_the_whole_tensor() {
+    for count in [1235, 100_001] {
+        let mut params = ManyTensors(vec![[1.0]; count], vec![[0.5]; count]);
+        params.1[count - 1] = [f64::NAN];
+        let err = Sgd::with_lr(0.1).unwrap().step(&mut params).unwrap_err();
+        let expected = format!("gradient of parameter tensor {} holds NaN at index 0", count - 1);
+        assert!(err.to_string().starts_with(&expected), "{err}");
+    }
+
+    use tinymlp::OptimizerState;
+    use tinymlp::safetensors::{SafeTensors, Writer};
+    let mut net = net();
+    let x = Matrix::from_rows(&[[0.5, 0.25], [1.0, 2.0]]).unwrap();
+    let config = RmsPropConfig { lr: 0.01, momentum: 0.9, ..RmsPropConfig::default() };
+    let mut rmsprop = RmsProp::<f64>::new(config).unwrap();
+    net.forward(&x);
+    net.backward_loss(&HalfMse, &Matrix::column(&[0.0, 1.0]));
+    rmsprop.step(&mut net).unwrap();
+    let mut writer = Writer::new();
+    rmsprop.write_state(&net.parameter_info(), &mut writer).unwrap();
+    let bytes = writer.to_bytes();
+    let file = SafeTensors::parse(&bytes).unwrap();
+    let mut poisoned = Writer::new();
+    for (key, value) in file.metadata() {
+        poisoned.metadata(key, value);
+    }
+    let name = "rmsprop.momentum_buffer.layers.1.bias";
+    for tensor in file.tensors() {
+        let mut values = tensor.to_vec::<f64>().unwrap();
+        if tensor.name() == name {
+            values[0] = f64::NAN;
+        }
+        poisoned.add(tensor.name(), tensor.shape(), &values).unwrap();
+    }
+    let bytes = poisoned.to_bytes();
+    let err = RmsProp::<f64>::new(config)
+        .unwrap()
+        .read_state(&net.parameter_info(), &SafeTensors::parse(&bytes).unwrap())
+        .unwrap_err();
+    assert_eq!(err.to_string(), format!("{name} holds NaN at index 0; only finite values are allowed"));
 }

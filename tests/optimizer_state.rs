@@ -417,14 +417,17 @@ proptest! {
         }
     }
 
-    /// Any finite learning rate >= 0 that `set_lr` (or a schedule) gave is read back to the bit.
+    /// Any learning rate that `try_set_lr` (or a schedule) gave is read back
+    /// to the bit: every finite value >= 0 but Adam's beyond `f64::MAX · (1 - beta1)`.
     #[test]
     fn the_learning_rate_reads_back_to_the_bit(raw in any::<u64>(), kind in 0..KINDS.len()) {
         let lr = f64::from_bits(raw & !(1 << 63));
         prop_assume!(lr.is_finite());
         let info = Net::<f64>::parameter_info(&<DynMlp<f64> as Net<f64>>::fresh(0));
         let mut saved = optimizer::<f64>(KINDS[kind]);
-        saved.set_lr(lr);
+        let accepted = saved.try_set_lr(lr).is_ok();
+        prop_assert_eq!(accepted, !KINDS[kind].contains("adam") || (lr / (1.0 - 0.9)).is_finite());
+        prop_assume!(accepted);
         let bytes = state_bytes(saved.as_ref(), &info);
         let mut read = optimizer::<f64>(KINDS[kind]);
         read.read_state(&info, &SafeTensors::parse(&bytes).unwrap()).unwrap();
@@ -617,6 +620,46 @@ fn missing_extra_misshapen_and_non_finite_tensors_are_refused() {
         &no_tensors,
         |e| matches!(e, Error::MissingStateTensor { name } if name == "adam.exp_avg.layers.0.weight"),
     );
+}
+
+/// A running average of squares (`exp_avg_sq`, `square_avg`) is never
+/// negative: a file saying otherwise is refused, naming the tensor and index,
+/// before the optimizer changes; the buffers that may be negative (first
+/// moments, momentum) load with negative values.
+#[test]
+fn negative_second_moments_are_refused() {
+    for (kind, second, signed) in [
+        ("adam", "adam.exp_avg_sq.layers.1.bias", "adam.exp_avg.layers.1.bias"),
+        ("static adam", "adam.exp_avg_sq.layers.0.weight", "adam.exp_avg.layers.0.weight"),
+        ("rmsprop", "rmsprop.square_avg.layers.2.weight", "rmsprop.square_avg.layers.2.weight"),
+        ("rmsprop centered+momentum+decay", "rmsprop.square_avg.layers.1.weight", "rmsprop.grad_avg.layers.1.weight"),
+    ] {
+        let mut net = <DynMlp<f64> as Net<f64>>::fresh(0);
+        let info = Net::<f64>::parameter_info(&net);
+        let mut saved = optimizer::<f64>(kind);
+        train(&mut net, saved.as_mut(), 0..2);
+        let bytes = state_bytes(saved.as_ref(), &info);
+        let mut reader = optimizer::<f64>(kind);
+        train(&mut <DynMlp<f64> as Net<f64>>::fresh(1), reader.as_mut(), 5..6);
+
+        let negative = rewrite(&bytes, |t, _| t.iter_mut().find(|t| t.name == second).unwrap().values[1] = -1e-3);
+        let error = refused(
+            reader.as_mut(),
+            &info,
+            &negative,
+            |e| matches!(e, Error::NegativeState { name, index: 1, value } if name == second && *value == -1e-3),
+        );
+        assert!(error.to_string().contains(&format!("{second:?} holds -0.001 at index 1")), "{error}");
+
+        // -0.0 is not below zero (its square root is -0.0, harmless).
+        let minus_zero = rewrite(&bytes, |t, _| t.iter_mut().find(|t| t.name == second).unwrap().values[0] = -0.0);
+        reader.read_state(&info, &SafeTensors::parse(&minus_zero).unwrap()).unwrap();
+        if signed != second {
+            let negative_mean =
+                rewrite(&bytes, |t, _| t.iter_mut().find(|t| t.name == signed).unwrap().values[0] = -5.0);
+            reader.read_state(&info, &SafeTensors::parse(&negative_mean).unwrap()).unwrap();
+        }
+    }
 }
 
 #[test]

@@ -681,10 +681,15 @@ fn dtype_mismatch() {
 
 #[test]
 fn long_names_are_truncated_in_errors_only() {
-    let long = "model.layers.0.self_attn.q_proj.weight.extra";
+    let long = "model.layers.0.self_attn.q_proj.weight.extra.and.then.some";
     let err = error(&format!(r#"{{"{long}":{{"dtype":"BF16","shape":[],"data_offsets":[0,2]}}}}"#), &[0; 2]);
     let FormatError::UnsupportedDtype { tensor, .. } = err else { panic!("{err:?}") };
-    assert_eq!(tensor.as_str(), &long[..32]);
+    // Cut to 46 bytes with a visible mark.
+    assert_eq!(tensor.as_str(), format!("{}...", &long[..43]));
+    let whole = "model.layers.0.self_attn.q_proj.weight.ext";
+    let err = error(&format!(r#"{{"{whole}":{{"dtype":"BF16","shape":[],"data_offsets":[0,2]}}}}"#), &[0; 2]);
+    let FormatError::UnsupportedDtype { tensor, .. } = err else { panic!("{err:?}") };
+    assert_eq!(tensor.as_str(), whole);
 }
 
 // ---------------------------------------------------------------- hostile input

@@ -190,3 +190,46 @@ fn sequential_names_round_trip_and_skip_identity_modules() {
     .unwrap();
     assert_eq!(names(&net), ["0.bias", "0.weight", "1.bias", "1.weight", "3.bias", "3.weight"]);
 }
+
+/// A NaN or an infinity in a model file is refused by every loader, naming
+/// the tensor and index, before the network changes: such a network could
+/// only predict NaN.
+#[test]
+fn nan_and_infinite_weights_are_refused_naming_the_tensor() {
+    fn check<T: tinymlp::Scalar>() {
+        let clean = dyn_net::<T>(&[2, 3, 1]);
+        for (layer, bias, index, bad) in
+            [(0, false, 4, f64::NAN), (1, true, 0, f64::INFINITY), (1, false, 2, -f64::INFINITY)]
+        {
+            let mut poisoned = clean.clone();
+            let tensor = poisoned.layer_mut(layer).unwrap();
+            let values = if bias { tensor.bias_mut() } else { tensor.weight_mut() };
+            values[index] = T::from_f64(bad);
+            let name = format!("layers.{layer}.{}", if bias { "bias" } else { "weight" });
+            let is_expected = |err: &Error| {
+                matches!(err, Error::NonFinite { what, index: i, value }
+                    if what.as_str() == name && *i == index && value.to_bits() == bad.to_bits())
+            };
+            let bytes = poisoned.to_safetensors();
+
+            let mut target = dyn_net::<T>(&[2, 3, 1]);
+            let before = target.parameters_to_vec();
+            let err = target.load_safetensors(&bytes).unwrap_err();
+            assert!(is_expected(&err), "load_safetensors: {err}");
+            assert_eq!(target.parameters_to_vec(), before, "unchanged on error");
+
+            let err = DynMlp::<T>::from_safetensors(&bytes, Act::Tanh, Act::Identity).unwrap_err();
+            assert!(is_expected(&err), "from_safetensors: {err}");
+            let err = DynMlp::<T>::from_described(&bytes).unwrap_err();
+            assert!(is_expected(&err), "from_described: {err}");
+            assert!(err.to_string().starts_with(&format!("{name} holds ")), "{err}");
+        }
+    }
+    check::<f32>();
+    check::<f64>();
+
+    // F32 data widened into an f64 network is checked too.
+    let nan_bias = file(&[("layers.0.weight", &[1, 2], &[0.5, 0.25]), ("layers.0.bias", &[1], &[f32::NAN])]);
+    let err = DynMlp::<f64>::from_safetensors(&nan_bias, Act::Tanh, Act::Identity).unwrap_err();
+    assert!(matches!(&err, Error::NonFinite { what, index: 0, .. } if what.as_str() == "layers.0.bias"), "{err}");
+}

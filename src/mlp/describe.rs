@@ -177,7 +177,8 @@ impl<T: Scalar> DynMlp<T> {
     ///
     /// # Errors
     /// - [`Error::Safetensors`] for a malformed file, and the tensor errors of
-    ///   [`DynMlp::from_safetensors`];
+    ///   [`DynMlp::from_safetensors`] (among them [`Error::NonFinite`] naming
+    ///   the first tensor holding a NaN or an infinity);
     /// - [`Error::MissingMetadata`] naming the first key missing: a file
     ///   without a description (e.g. PyTorch's `state_dict`) lacks
     ///   `tinymlp.format`;

@@ -254,6 +254,12 @@ impl<'v, T: Scalar> Fit<'v, T> {
     /// (likewise for the validation data), [`Error::EmptyBatch`] if either has
     /// no rows, [`Error::InvalidHyperParameter`] for a batch size of 0.
     ///
+    /// At the start of an epoch: [`Error::ScheduleRate`] naming the epoch if
+    /// the [`schedule`](Fit::schedule) gives a rate the optimizer refuses
+    /// (NaN, negative, ...; see [`Optimizer::try_set_lr`]): the epochs before
+    /// it were trained (and checkpointed, as configured), and the optimizer
+    /// keeps their rate.
+    ///
     /// During training, with the weights as they were before the failing step:
     /// [`Error::NonFiniteLoss`] for a NaN or infinite batch loss,
     /// [`Error::NonFinite`] naming the first NaN or infinite gradient (e.g.
@@ -317,7 +323,13 @@ impl<'v, T: Scalar> Fit<'v, T> {
         let clock = Clock::start();
         for epoch in start..self.epochs {
             if let Some(schedule) = self.schedule {
-                optimizer.set_lr(schedule.lr(base_lr, epoch));
+                let lr = schedule.lr(base_lr, epoch);
+                optimizer.try_set_lr(lr).map_err(|err| match err {
+                    Error::InvalidHyperParameter { name: "lr", expected, .. } => {
+                        Error::ScheduleRate { epoch, lr, expected }
+                    }
+                    other => other,
+                })?;
             }
             let lr = optimizer.lr();
             if self.shuffle {

@@ -104,8 +104,9 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     /// # Errors
     /// A [`Error::Safetensors`] for a malformed file; [`Error::MissingTensor`],
     /// [`Error::UnexpectedTensor`], [`Error::LayerCount`] or
-    /// [`Error::TensorShape`] naming the first tensor that does not fit. The
-    /// network is unchanged on error.
+    /// [`Error::TensorShape`] naming the first tensor that does not fit;
+    /// [`Error::NonFinite`] naming the first tensor that holds a NaN or an
+    /// infinity (and its index). The network is unchanged on error.
     pub fn load_safetensors(&mut self, bytes: &[u8]) -> Result<()> {
         self.load_file(&SafeTensors::parse(bytes)?, |_| true)
     }
@@ -255,12 +256,16 @@ fn expect_shape(tensor: &TensorView<'_>, expected: &[usize]) -> Result<()> {
 }
 
 /// The tensor's values as `T`: exact, so F32 widens into f64 but F64 does not
-/// narrow into f32.
+/// narrow into f32. NaN and infinities are refused, naming the tensor: a
+/// network with them would only ever predict NaN.
 fn read_values<T: Scalar>(tensor: &TensorView<'_>) -> Result<Vec<T>> {
-    if tensor.dtype() == Dtype::F32 && Dtype::of::<T>() == Dtype::F64 {
-        return Ok(tensor.to_f64_vec().into_iter().map(T::from_f64).collect());
-    }
-    Ok(tensor.to_vec::<T>()?)
+    let values = if tensor.dtype() == Dtype::F32 && Dtype::of::<T>() == Dtype::F64 {
+        tensor.to_f64_vec().into_iter().map(T::from_f64).collect()
+    } else {
+        tensor.to_vec::<T>()?
+    };
+    crate::finite::check_finite_named(Name::new(tensor.name()), &values)?;
+    Ok(values)
 }
 
 /// How [`Mlp::to_safetensors_with`] names a network's tensors. Loading accepts

@@ -4,7 +4,8 @@
 use alloc::vec::Vec;
 
 use super::{
-    Moments, Optimizer, Parameters, check_gradients, check_lr, check_range, for_each_tensor, lerp_large, lerp_small,
+    Moments, Optimizer, Parameters, check_gradients, check_lr, check_range, check_value, for_each_tensor, lerp_large,
+    lerp_small,
 };
 use crate::{Result, Scalar};
 
@@ -17,7 +18,9 @@ pub struct AdamConfig {
     pub beta1: f64,
     /// Decay of the second moment (default 0.999).
     pub beta2: f64,
-    /// Added to the denominator (default 1e-8).
+    /// Added to the denominator (default 1e-8). Must be above 0, also once
+    /// converted to the parameters' type (PyTorch takes 0, which makes a
+    /// zero gradient's step 0/0 = NaN).
     pub eps: f64,
     /// Weight decay (default 0): an L2 penalty added to the gradient, or, with
     /// `decoupled_weight_decay`, a shrinking of the weights (AdamW).
@@ -83,10 +86,15 @@ impl<T: Scalar> Adam<T> {
     /// Adam with the given hyper-parameters.
     ///
     /// # Errors
-    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) (as torch raises ValueError) if `lr` or
-    /// `eps` is negative, or a beta is outside `[0, 1)`.
+    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) (as
+    /// torch raises ValueError) naming the first bad value: a negative or
+    /// non-finite `lr` or `weight_decay`, a beta outside `[0, 1)`, an `eps`
+    /// that is not above 0 in `T` (stricter than PyTorch, which takes
+    /// `eps = 0` and then divides 0 by 0 on a zero gradient), or a value
+    /// beyond `T`'s range: `lr = 1e39` for `f32`, the first step's size
+    /// `lr / (1 - beta1)`, or AdamW's `lr · weight_decay`.
     pub fn new(config: AdamConfig) -> Result<Self> {
-        config.validate()?;
+        config.validate::<T>()?;
         Ok(Self { config, steps: 0, first_moment: Vec::new(), second_moment: Vec::new() })
     }
 
@@ -128,23 +136,40 @@ impl<T: Scalar> Optimizer<T> for Adam<T> {
         self.config.lr
     }
 
-    fn set_lr(&mut self, lr: f64) {
-        self.config.lr = lr;
+    fn try_set_lr(&mut self, lr: f64) -> Result<()> {
+        self.config = AdamConfig { lr, ..self.config }.validate::<T>()?;
+        Ok(())
     }
 
     state_through_self!();
 }
 
 impl AdamConfig {
-    /// Checks the hyper-parameters as `torch.optim.Adam` does.
-    fn validate(&self) -> Result<()> {
-        let AdamConfig { lr, beta1, beta2, eps, weight_decay, .. } = *self;
-        check_lr(lr)?;
-        let decay_ok = (0.0..f64::INFINITY).contains(&weight_decay);
-        check_range("weight_decay", weight_decay, decay_ok, "a finite value >= 0")?;
-        check_range("eps", eps, (0.0..f64::INFINITY).contains(&eps), "a finite value >= 0")?;
+    /// Checks the hyper-parameters as `torch.optim.Adam` does, and more: `eps`
+    /// above 0, and every factor the step makes from them finite in `T`.
+    /// Returns them.
+    fn validate<T: Scalar>(self) -> Result<Self> {
+        let AdamConfig { lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay } = self;
+        check_lr::<T>(lr)?;
+        check_value::<T>("weight_decay", weight_decay, weight_decay >= 0.0, "a finite value >= 0")?;
+        check_value::<T>(
+            "eps",
+            eps,
+            T::from_f64(eps) > T::zero(),
+            "a finite value > 0 (also in f32 for an f32 optimizer)",
+        )?;
         check_range("beta1", beta1, (0.0..1.0).contains(&beta1), "a value in [0, 1)")?;
-        check_range("beta2", beta2, (0.0..1.0).contains(&beta2), "a value in [0, 1)")
+        check_range("beta2", beta2, (0.0..1.0).contains(&beta2), "a value in [0, 1)")?;
+        // The largest step size, the first step's (bias correction 1 - beta1).
+        let first_step = lr / (1.0 - beta1);
+        let ok = first_step.is_finite() && T::from_f64(first_step).is_finite();
+        check_range("lr", lr, ok, "lr / (1 - beta1), the first step's size, finite in the parameters' type")?;
+        if decoupled_weight_decay {
+            let shrink = 1.0 - lr * weight_decay;
+            let ok = shrink.is_finite() && T::from_f64(shrink).is_finite();
+            check_range("weight_decay", weight_decay, ok, "lr · weight_decay finite in the parameters' type")?;
+        }
+        Ok(self)
     }
 }
 
@@ -158,7 +183,6 @@ fn step<T: Scalar>(
     first: &mut dyn Moments<T>,
     second: &mut dyn Moments<T>,
 ) -> Result<()> {
-    check_lr(config.lr)?;
     check_gradients(params)?;
     first.fit(params)?;
     second.fit(params)?;
@@ -299,7 +323,7 @@ impl<T: Scalar, const N: usize> StaticAdam<T, N> {
     /// # Errors
     /// As [`AdamConfig`]'s checks in `Adam::new`.
     pub fn new(config: AdamConfig) -> Result<Self> {
-        config.validate()?;
+        config.validate::<T>()?;
         Ok(Self { config, steps: 0, first_moment: [T::zero(); N], second_moment: [T::zero(); N] })
     }
 
@@ -340,8 +364,9 @@ impl<T: Scalar, const N: usize> Optimizer<T> for StaticAdam<T, N> {
         self.config.lr
     }
 
-    fn set_lr(&mut self, lr: f64) {
-        self.config.lr = lr;
+    fn try_set_lr(&mut self, lr: f64) -> Result<()> {
+        self.config = AdamConfig { lr, ..self.config }.validate::<T>()?;
+        Ok(())
     }
 
     state_through_self!();
@@ -530,12 +555,13 @@ mod state {
 
         fn read_state(&mut self, params: &ParameterInfo, file: &SafeTensors<'_>) -> Result<()> {
             let restored = state::read_metadata(file, KIND, &self.config.state_metadata(self.steps))?;
+            let config = AdamConfig { lr: restored.lr, ..self.config }.validate::<T>()?;
             let buffers = state::read_buffers::<T>(file, KIND, params, BUFFERS, Some(restored.step > 0))?;
             let (first, second) = match buffers {
                 Some(mut moments) => (moments.remove(0), moments.remove(0)),
                 None => (Vec::new(), Vec::new()),
             };
-            self.config.lr = restored.lr;
+            self.config = config;
             self.steps = restored.step;
             self.first_moment = first;
             self.second_moment = second;
@@ -557,8 +583,9 @@ mod state {
         fn read_state(&mut self, params: &ParameterInfo, file: &SafeTensors<'_>) -> Result<()> {
             state::check_array_size(N, params)?;
             let restored = state::read_metadata(file, KIND, &self.config.state_metadata(self.steps))?;
+            let config = AdamConfig { lr: restored.lr, ..self.config }.validate::<T>()?;
             let buffers = state::read_buffers::<T>(file, KIND, params, BUFFERS, Some(restored.step > 0))?;
-            self.config.lr = restored.lr;
+            self.config = config;
             self.steps = restored.step;
             self.first_moment.fill(T::zero());
             self.second_moment.fill(T::zero());

@@ -100,17 +100,45 @@ pub trait Optimizer<T: Scalar> {
     /// gradient, naming the tensor (in visiting order) and index;
     /// [`Error::OptimizerState`](crate::Error::OptimizerState) if the
     /// parameters' shapes differ from those the optimizer's state was built
-    /// for; [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter)
-    /// if [`set_lr`](Optimizer::set_lr) was given a NaN, infinite or negative
-    /// rate. Nothing is updated then.
+    /// for. Nothing is updated then. (The hyper-parameters were checked when
+    /// they were set.) A finite rate so large that `lr · gradient` overflows
+    /// still makes infinite weights: [`check_parameters`](crate::Mlp::check_parameters)
+    /// finds them.
     fn step(&mut self, params: &mut dyn Parameters<T>) -> Result<()>;
 
     /// The current learning rate.
     fn lr(&self) -> f64;
 
-    /// Changes the learning rate (for [`Schedule`]s); the state is kept. A NaN,
-    /// infinite or negative rate is refused by the next [`step`](Optimizer::step).
-    fn set_lr(&mut self, lr: f64);
+    /// Changes the learning rate (for [`Schedule`]s); the state is kept.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter)
+    /// naming `lr` for a rate the constructor would refuse with the other
+    /// hyper-parameters: NaN, negative, infinite, not finite in `T` (`1e39`
+    /// for `f32`), or (Adam) with `lr / (1 - beta1)` not finite in `T`. The
+    /// optimizer keeps its rate then.
+    ///
+    /// ```
+    /// use tinymlp::{Error, Optimizer, Sgd};
+    ///
+    /// let mut sgd = Sgd::<f32>::with_lr(0.1)?;
+    /// sgd.try_set_lr(0.05)?;
+    /// let err = sgd.try_set_lr(1e39).unwrap_err();
+    /// assert!(matches!(err, Error::InvalidHyperParameter { name: "lr", .. }));
+    /// assert_eq!(sgd.lr(), 0.05);
+    /// # Ok::<(), tinymlp::Error>(())
+    /// ```
+    fn try_set_lr(&mut self, lr: f64) -> Result<()>;
+
+    /// As [`try_set_lr`](Optimizer::try_set_lr).
+    ///
+    /// # Panics
+    /// If `try_set_lr` refuses `lr`, with its error's message.
+    fn set_lr(&mut self, lr: f64) {
+        if let Err(err) = self.try_set_lr(lr) {
+            panic!("Optimizer::set_lr: {err}");
+        }
+    }
 
     /// This optimizer's state, for checkpoints ([`Mlp::checkpoint_to_bytes`](crate::Mlp::checkpoint_to_bytes));
     /// every optimizer of this crate returns `Some(self)`. The default is
@@ -199,17 +227,24 @@ pub(crate) fn for_each_tensor<T: Scalar>(
 /// read of the gradients, cheap next to the forward and backward passes that
 /// made them, and it keeps a single bad batch from spoiling every weight.
 pub(crate) fn check_gradients<T: Scalar, P: Parameters<T> + ?Sized>(params: &mut P) -> Result<()> {
+    // Only the position is kept while visiting; the error (and its name) is
+    // made after, which keeps the visiting closure's frame small.
     let (mut tensor, mut found) = (0usize, None);
     params.visit_parameters(&mut |_, grads| {
         if found.is_none()
             && let Some((index, value)) = crate::first_non_finite(grads)
         {
-            let what = crate::Name::numbered("gradient of parameter tensor ", tensor);
-            found = Some(Error::NonFinite { what, index, value: value.as_f64() });
+            found = Some((tensor, index, value.as_f64()));
         }
         tensor += 1;
     });
-    found.map_or(Ok(()), Err)
+    match found {
+        None => Ok(()),
+        Some((tensor, index, value)) => {
+            let what = crate::Name::numbered("gradient of parameter tensor ", tensor);
+            Err(Error::NonFinite { what, index, value })
+        }
+    }
 }
 
 /// `torch.lerp(start, end, weight)` exactly as PyTorch's CPU kernel computes
@@ -232,13 +267,22 @@ pub(crate) fn lerp_large<T: Scalar>(start: T, end: T, weight: T) -> T {
     end - (end - start) * (T::one() - weight)
 }
 
-/// Refuses a learning rate that [`Optimizer::set_lr`] (or a schedule) made NaN,
-/// infinite or negative, before a step changes anything.
-pub(crate) fn check_lr(lr: f64) -> Result<()> {
-    check_range("lr", lr, (0.0..f64::INFINITY).contains(&lr), "a finite value >= 0")
+/// Checks a learning rate: finite, at least 0, and finite in `T` (the
+/// constructors and [`Optimizer::try_set_lr`]).
+pub(crate) fn check_lr<T: Scalar>(lr: f64) -> Result<()> {
+    check_value::<T>("lr", lr, lr >= 0.0, "a finite value >= 0")
 }
 
 /// Checks a hyper-parameter, naming it in the error.
 pub(crate) fn check_range(name: &'static str, value: f64, ok: bool, expected: &'static str) -> Result<()> {
     if ok && !value.is_nan() { Ok(()) } else { Err(Error::InvalidHyperParameter { name, value, expected }) }
+}
+
+/// Checks a hyper-parameter that the step converts to `T`: `ok` (its range),
+/// finite, and still finite once converted (`1e39` is an f64 but infinite as
+/// an f32, which would turn every weight into NaN or an infinity).
+pub(crate) fn check_value<T: Scalar>(name: &'static str, value: f64, ok: bool, expected: &'static str) -> Result<()> {
+    check_range(name, value, ok && value.is_finite(), expected)?;
+    // Only f32 can fail here: an f64 that is finite stays so.
+    check_range(name, value, T::from_f64(value).is_finite(), "a value finite in f32 (magnitude at most 3.4028235e38)")
 }

@@ -2,7 +2,7 @@
 
 use alloc::vec::Vec;
 
-use super::{Moments, Optimizer, Parameters, check_gradients, check_lr, check_range, lerp};
+use super::{Moments, Optimizer, Parameters, check_gradients, check_lr, check_value, lerp};
 use crate::{Result, Scalar};
 
 /// RMSprop's hyper-parameters; `Default` is PyTorch's default.
@@ -10,9 +10,13 @@ use crate::{Result, Scalar};
 pub struct RmsPropConfig {
     /// Learning rate (default 1e-2).
     pub lr: f64,
-    /// Decay of the squared-gradient average (default 0.99).
+    /// Decay of the squared-gradient average (default 0.99), in `[0, 1]`
+    /// (PyTorch has no upper bound, but above 1 the average of squares
+    /// turns negative, and its square root NaN).
     pub alpha: f64,
-    /// Added to the denominator (default 1e-8).
+    /// Added to the denominator (default 1e-8). Must be above 0, also once
+    /// converted to the parameters' type (PyTorch takes 0, which makes a
+    /// zero gradient's step 0/0 = NaN).
     pub eps: f64,
     /// L2 penalty added to the gradient (default 0).
     pub weight_decay: f64,
@@ -34,11 +38,16 @@ impl Default for RmsPropConfig {
 /// ```text
 /// g ← grad + weight_decay · p
 /// s ← α·s + (1 - α)·g²
-/// ḡ ← lerp(ḡ, g, 1 - α);  d ← √(s - ḡ²) + ε     (centered)
+/// ḡ ← lerp(ḡ, g, 1 - α);  d ← √max(s - ḡ², 0) + ε   (centered)
 ///                         d ← √s + ε              (otherwise)
 /// b ← momentum·b + g/d;   p ← p - lr·b            (momentum > 0)
 ///                         p ← p - lr·g/d          (otherwise)
 /// ```
+///
+/// One departure from torch: the centered variance `s - ḡ²` is clamped at 0.
+/// It is never negative in exact arithmetic, but when the gradient barely
+/// varies rounding puts it an ulp below zero, where torch's square root gives
+/// NaN weights; the bits are torch's everywhere else.
 ///
 /// ```
 /// use tinymlp::{RmsProp, RmsPropConfig};
@@ -60,19 +69,13 @@ impl<T: Scalar> RmsProp<T> {
     ///
     /// # Errors
     /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) (as
-    /// torch raises ValueError) for a negative or non-finite `lr`, `alpha`,
-    /// `eps`, `weight_decay` or `momentum`.
+    /// torch raises ValueError) naming the first bad value: a negative or
+    /// non-finite `lr`, `weight_decay` or `momentum`, any of them beyond `T`'s
+    /// range (`lr = 1e39` for `f32`), and, stricter than PyTorch, an `alpha`
+    /// outside `[0, 1]` or an `eps` that is not above 0 in `T` (see their
+    /// fields).
     pub fn new(config: RmsPropConfig) -> Result<Self> {
-        let finite_non_negative = |v: f64| (0.0..f64::INFINITY).contains(&v);
-        for (name, value) in [
-            ("lr", config.lr),
-            ("alpha", config.alpha),
-            ("eps", config.eps),
-            ("weight_decay", config.weight_decay),
-            ("momentum", config.momentum),
-        ] {
-            check_range(name, value, finite_non_negative(value), "a finite value >= 0")?;
-        }
+        let config = config.validate::<T>()?;
         Ok(Self { config, square_avg: Vec::new(), grad_avg: Vec::new(), momentum_buffer: Vec::new() })
     }
 
@@ -100,7 +103,6 @@ impl<T: Scalar> RmsProp<T> {
 
 impl<T: Scalar> Optimizer<T> for RmsProp<T> {
     fn step(&mut self, params: &mut dyn Parameters<T>) -> Result<()> {
-        check_lr(self.config.lr)?;
         check_gradients(params)?;
         let RmsPropConfig { lr, alpha, eps, weight_decay, momentum, centered } = self.config;
         self.square_avg.fit(params)?;
@@ -126,7 +128,12 @@ impl<T: Scalar> Optimizer<T> for RmsProp<T> {
                 let avg = match grad_avg.as_mut().and_then(Iterator::next) {
                     Some(mean) => {
                         *mean = lerp(*mean, g, one_minus_alpha);
-                        (*s + -T::one() * *mean * *mean).sqrt()
+                        // s ≥ mean² in exact arithmetic; rounding can put it
+                        // an ulp below when the gradient barely varies, where
+                        // torch's square root gives NaN: clamp to 0 (the same
+                        // bits as torch wherever torch's are not NaN).
+                        let variance = *s + -T::one() * *mean * *mean;
+                        if variance < T::zero() { T::zero() } else { variance }.sqrt()
                     }
                     None => s.sqrt(),
                 } + eps;
@@ -146,11 +153,31 @@ impl<T: Scalar> Optimizer<T> for RmsProp<T> {
         self.config.lr
     }
 
-    fn set_lr(&mut self, lr: f64) {
-        self.config.lr = lr;
+    fn try_set_lr(&mut self, lr: f64) -> Result<()> {
+        self.config = RmsPropConfig { lr, ..self.config }.validate::<T>()?;
+        Ok(())
     }
 
     state_through_self!();
+}
+
+impl RmsPropConfig {
+    /// Checks the hyper-parameters as `torch.optim.RMSprop` does, and more:
+    /// `alpha` at most 1, `eps` above 0, each finite in `T`. Returns them.
+    fn validate<T: Scalar>(self) -> Result<Self> {
+        let RmsPropConfig { lr, alpha, eps, weight_decay, momentum, .. } = self;
+        check_lr::<T>(lr)?;
+        check_value::<T>("alpha", alpha, (0.0..=1.0).contains(&alpha), "a value in [0, 1]")?;
+        check_value::<T>(
+            "eps",
+            eps,
+            T::from_f64(eps) > T::zero(),
+            "a finite value > 0 (also in f32 for an f32 optimizer)",
+        )?;
+        check_value::<T>("weight_decay", weight_decay, weight_decay >= 0.0, "a finite value >= 0")?;
+        check_value::<T>("momentum", momentum, momentum >= 0.0, "a finite value >= 0")?;
+        Ok(self)
+    }
 }
 
 #[cfg(test)]
@@ -191,6 +218,24 @@ mod tests {
             }
         }
         x
+    }
+
+    /// A constant gradient makes the centered variance s - ḡ² tend to 0, and
+    /// rounding put it below 0 at step 3,226 (f64, gradient 0.1): the square
+    /// root made the weight NaN while the step returned `Ok`.
+    #[test]
+    fn the_centered_variance_never_goes_below_zero() {
+        let config = RmsPropConfig { lr: 1e-6, centered: true, ..RmsPropConfig::default() };
+        let mut rmsprop = RmsProp::new(config).unwrap();
+        let mut q = Quadratic { x: [1.0; 3], grad: [0.3, 1e-3, 0.1] };
+        let mut clamped = 0;
+        for _ in 0..4000 {
+            rmsprop.step(&mut q).unwrap();
+            assert!(q.x.iter().all(|x| x.is_finite()), "{:?}", q.x);
+            let (s, mean) = (&rmsprop.square_avg[0], &rmsprop.grad_avg[0]);
+            clamped += (0..3).filter(|&i| s[i] - mean[i] * mean[i] < 0.0).count();
+        }
+        assert!(clamped > 0, "the case this tests did not occur");
     }
 
     #[test]
@@ -273,6 +318,7 @@ mod state {
 
         fn read_state(&mut self, params: &ParameterInfo, file: &SafeTensors<'_>) -> Result<()> {
             let restored = state::read_metadata(file, KIND, &self.config.state_metadata())?;
+            let config = RmsPropConfig { lr: restored.lr, ..self.config }.validate::<T>()?;
             let names = self.config.buffers();
             let buffers = state::read_buffers::<T>(file, KIND, params, &names, None)?;
             let (mut square_avg, mut momentum_buffer, mut grad_avg) = (Vec::new(), Vec::new(), Vec::new());
@@ -283,7 +329,7 @@ mod state {
                     _ => grad_avg = tensors,
                 }
             }
-            self.config.lr = restored.lr;
+            self.config = config;
             self.square_avg = square_avg;
             self.momentum_buffer = momentum_buffer;
             self.grad_avg = grad_avg;

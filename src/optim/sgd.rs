@@ -4,7 +4,7 @@
 #[cfg(feature = "alloc")]
 use alloc::vec::Vec;
 
-use super::{Moments, Optimizer, Parameters, check_gradients, check_lr, check_range, for_each_tensor};
+use super::{Moments, Optimizer, Parameters, check_gradients, check_lr, check_range, check_value, for_each_tensor};
 use crate::{Result, Scalar};
 
 /// SGD's hyper-parameters; `Default` is PyTorch's default (with lr 1e-3, as
@@ -65,10 +65,13 @@ impl<T: Scalar> Sgd<T> {
     ///
     /// # Errors
     /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter) (as
-    /// torch raises ValueError) for a negative or non-finite `lr`, `momentum` or
-    /// `weight_decay`, or Nesterov without momentum or with dampening.
+    /// torch raises ValueError) naming the first bad value: a negative or
+    /// non-finite `lr`, `momentum` or `weight_decay`, a non-finite `dampening`,
+    /// any of them beyond `T`'s range (`lr = 1e39` for `f32`, which PyTorch
+    /// would take and turn into infinite weights), or Nesterov without
+    /// momentum or with dampening.
     pub fn new(config: SgdConfig) -> Result<Self> {
-        config.validate()?;
+        config.validate::<T>()?;
         Ok(Self { config, momentum_buffers: Vec::new() })
     }
 
@@ -103,24 +106,25 @@ impl<T: Scalar> Optimizer<T> for Sgd<T> {
         self.config.lr
     }
 
-    fn set_lr(&mut self, lr: f64) {
-        self.config.lr = lr;
+    fn try_set_lr(&mut self, lr: f64) -> Result<()> {
+        self.config = SgdConfig { lr, ..self.config }.validate::<T>()?;
+        Ok(())
     }
 
     state_through_self!();
 }
 
 impl SgdConfig {
-    /// Checks the hyper-parameters as `torch.optim.SGD` does.
-    fn validate(&self) -> Result<()> {
-        let finite_non_negative = |v: f64| (0.0..f64::INFINITY).contains(&v);
-        check_lr(self.lr)?;
-        check_range("momentum", self.momentum, finite_non_negative(self.momentum), "a finite value >= 0")?;
-        check_range("dampening", self.dampening, self.dampening.is_finite(), "a finite value")?;
-        let decay_ok = finite_non_negative(self.weight_decay);
-        check_range("weight_decay", self.weight_decay, decay_ok, "a finite value >= 0")?;
+    /// Checks the hyper-parameters as `torch.optim.SGD` does, and that each
+    /// stays finite in `T`; returns them.
+    fn validate<T: Scalar>(self) -> Result<Self> {
+        check_lr::<T>(self.lr)?;
+        check_value::<T>("momentum", self.momentum, self.momentum >= 0.0, "a finite value >= 0")?;
+        check_value::<T>("dampening", self.dampening, true, "a finite value")?;
+        check_value::<T>("weight_decay", self.weight_decay, self.weight_decay >= 0.0, "a finite value >= 0")?;
         let nesterov_ok = !self.nesterov || (self.momentum > 0.0 && self.dampening == 0.0);
-        check_range("momentum", self.momentum, nesterov_ok, "momentum > 0 and dampening 0 for Nesterov")
+        check_range("momentum", self.momentum, nesterov_ok, "momentum > 0 and dampening 0 for Nesterov")?;
+        Ok(self)
     }
 }
 
@@ -134,7 +138,6 @@ fn step<T: Scalar>(
     buffers: &mut dyn Moments<T>,
     first_step: bool,
 ) -> Result<()> {
-    check_lr(config.lr)?;
     check_gradients(params)?;
     let SgdConfig { lr, momentum, dampening, nesterov, weight_decay } = *config;
     if momentum != 0.0 {
@@ -195,7 +198,7 @@ impl<T: Scalar, const N: usize> StaticSgd<T, N> {
     /// # Errors
     /// As `Sgd::new`.
     pub fn new(config: SgdConfig) -> Result<Self> {
-        config.validate()?;
+        config.validate::<T>()?;
         Ok(Self { config, started: false, momentum_buffer: [T::zero(); N] })
     }
 
@@ -233,8 +236,9 @@ impl<T: Scalar, const N: usize> Optimizer<T> for StaticSgd<T, N> {
         self.config.lr
     }
 
-    fn set_lr(&mut self, lr: f64) {
-        self.config.lr = lr;
+    fn try_set_lr(&mut self, lr: f64) -> Result<()> {
+        self.config = SgdConfig { lr, ..self.config }.validate::<T>()?;
+        Ok(())
     }
 
     state_through_self!();
@@ -283,8 +287,9 @@ mod state {
 
         fn read_state(&mut self, params: &ParameterInfo, file: &SafeTensors<'_>) -> Result<()> {
             let restored = state::read_metadata(file, KIND, &self.config.state_metadata())?;
+            let config = SgdConfig { lr: restored.lr, ..self.config }.validate::<T>()?;
             let buffers = state::read_buffers::<T>(file, KIND, params, self.config.buffers(), None)?;
-            self.config.lr = restored.lr;
+            self.config = config;
             self.momentum_buffers = buffers.and_then(|mut b| b.pop()).unwrap_or_default();
             Ok(())
         }
@@ -303,8 +308,9 @@ mod state {
         fn read_state(&mut self, params: &ParameterInfo, file: &SafeTensors<'_>) -> Result<()> {
             state::check_array_size(N, params)?;
             let restored = state::read_metadata(file, KIND, &self.config.state_metadata())?;
+            let config = SgdConfig { lr: restored.lr, ..self.config }.validate::<T>()?;
             let buffers = state::read_buffers::<T>(file, KIND, params, self.config.buffers(), None)?;
-            self.config.lr = restored.lr;
+            self.config = config;
             self.momentum_buffer.fill(T::zero());
             self.started = false;
             if let Some(tensors) = buffers.and_then(|mut b| b.pop()) {

@@ -114,7 +114,9 @@ impl ParameterInfo {
 /// whole state fits; otherwise it names what does not:
 /// - `optimizer` must name the reader's kind ([`Error::WrongOptimizer`]);
 /// - the **learning rate is taken from the file** (a schedule or
-///   [`set_lr`](crate::Optimizer::set_lr) may have moved it); **every other
+///   [`set_lr`](crate::Optimizer::set_lr) may have moved it), checked as
+///   [`try_set_lr`](crate::Optimizer::try_set_lr) checks it
+///   ([`Error::InvalidHyperParameter`]: e.g. `1e39` for an f32 optimizer); **every other
 ///   hyper-parameter must equal the optimizer's own**
 ///   ([`Error::StateConfig`]): moments gathered with another β or another
 ///   momentum mean something else, so a silent switch would not resume the
@@ -126,7 +128,8 @@ impl ParameterInfo {
 ///   ([`Error::MissingStateTensor`]), with the parameter's shape
 ///   ([`Error::StateShape`]), the optimizer's dtype ([`Error::StateDtype`]:
 ///   state is never rounded or widened) and finite values
-///   ([`Error::NonFinite`]); no other tensor may sit under the `{kind}.`
+///   ([`Error::NonFinite`]), none negative in the running averages of squares
+///   (`exp_avg_sq`, `square_avg`: [`Error::NegativeState`]); no other tensor may sit under the `{kind}.`
 ///   prefix ([`Error::UnexpectedStateTensor`]): a network of other widths or
 ///   depth is refused. Tensors outside the prefix (such as the network's own
 ///   `layers.*`) are ignored, so one file can hold a whole checkpoint.
@@ -427,7 +430,7 @@ pub(crate) fn read_buffers<T: Scalar>(
         let mut tensors = Vec::with_capacity(params.len());
         for (parameter, shape) in params.iter() {
             let name = format!("{prefix}{buffer}.{parameter}");
-            tensors.push(read_tensor(file, &name, shape)?);
+            tensors.push(read_tensor(file, &name, shape, NON_NEGATIVE.contains(buffer))?);
             expected.push(name);
         }
         state.push(tensors);
@@ -439,8 +442,14 @@ pub(crate) fn read_buffers<T: Scalar>(
     Ok(Some(state))
 }
 
-/// Tensor `name` of `file`, checked to be `T` of `shape` with finite values.
-fn read_tensor<T: Scalar>(file: &SafeTensors<'_>, name: &str, shape: &[usize]) -> Result<Vec<T>> {
+/// The buffers that are running averages of squares, which can never be
+/// negative (their square roots are the steps' denominators): Adam's
+/// `exp_avg_sq`, RMSprop's `square_avg`.
+const NON_NEGATIVE: &[&str] = &["exp_avg_sq", "square_avg"];
+
+/// Tensor `name` of `file`, checked to be `T` of `shape` with finite values,
+/// and none below zero if `non_negative`.
+fn read_tensor<T: Scalar>(file: &SafeTensors<'_>, name: &str, shape: &[usize], non_negative: bool) -> Result<Vec<T>> {
     let tensor = file.get(name).ok_or_else(|| Error::MissingStateTensor { name: name.to_string() })?;
     let dtype = Dtype::of::<T>();
     if tensor.dtype() != dtype {
@@ -456,6 +465,9 @@ fn read_tensor<T: Scalar>(file: &SafeTensors<'_>, name: &str, shape: &[usize]) -
     let values = tensor.to_vec::<T>()?;
     if let Some((index, value)) = crate::first_non_finite(&values) {
         return Err(Error::NonFinite { what: Name::new(name), index, value: value.as_f64() });
+    }
+    if non_negative && let Some(index) = values.iter().position(|&v| v < T::zero()) {
+        return Err(Error::NegativeState { name: name.to_string(), index, value: values[index].as_f64() });
     }
     Ok(values)
 }

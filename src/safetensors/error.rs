@@ -9,7 +9,8 @@ use crate::Name;
 /// Why a safetensors file was rejected, or a tensor could not be written or converted.
 ///
 /// Every variant names the tensor, field or byte position at fault. Names are kept inline
-/// (so that the error needs no heap) and are truncated to their first 32 bytes.
+/// (so that the error needs no heap): up to 46 bytes, a longer one cut to end with `...`
+/// ([`Name`]).
 /// Positions called "byte ... of the header" count from the first byte after the 8-byte length.
 ///
 /// ```
@@ -352,7 +353,8 @@ mod tests {
 
     #[test]
     fn error_stays_small() {
-        // Error embeds FormatError; keep Result<_, Error> cheap to return.
-        assert!(core::mem::size_of::<FormatError>() <= 96, "{}", core::mem::size_of::<FormatError>());
+        // Error embeds FormatError; keep Result<_, Error> cheap to return
+        // (Error below 128 bytes: see the capacity of `Name`).
+        assert!(core::mem::size_of::<FormatError>() <= 112, "{}", core::mem::size_of::<FormatError>());
     }
 }
