@@ -307,3 +307,61 @@ fn predict_gives_the_bits_of_forward_for_every_depth_and_batch() {
         }
     }
 }
+
+#[test]
+fn an_optimizer_step_drops_the_cached_forward_pass_and_a_refused_step_keeps_it() {
+    use tinymlp::{RmsProp, Sgd};
+    let x = Matrix::column(&[0.2, 1.2]);
+    let y = Matrix::column(&[0.3, 0.9]);
+    let steps: [&dyn Fn(&mut DynMlp<f64>) -> Result<(), Error>; 4] = [
+        &|net| Sgd::with_lr(0.5)?.step(net),
+        &|net| Adam::with_lr(0.5)?.step(net),
+        &|net| RmsProp::with_lr(0.5)?.step(net),
+        &|net| net.try_step(0.5),
+    ];
+    for step in steps {
+        let mut net = exercise_net();
+        net.forward(&x);
+        // zero_grad between forward and backward keeps the forward pass.
+        net.zero_grad();
+        let loss = net.try_backward_loss(&HalfMse, &y).unwrap();
+        // A refused step (NaN gradient) changes nothing, the cache included.
+        let mut refused = net.clone();
+        refused.backward(&Matrix::column(&[f64::NAN, 0.0]));
+        let before = refused.parameters_to_vec();
+        assert!(matches!(step(&mut refused), Err(Error::NonFinite { .. })));
+        assert_eq!(refused.parameters_to_vec(), before);
+        refused.zero_grad();
+        assert_eq!(refused.try_backward_loss(&HalfMse, &y).unwrap().to_bits(), loss.to_bits());
+        // A step that writes the weights drops it: backward would use the old activations.
+        step(&mut net).unwrap();
+        assert!(net.output().is_none());
+        net.zero_grad();
+        assert_eq!(net.try_backward_loss(&HalfMse, &y), Err(Error::NoForwardPass));
+        assert_eq!(net.try_backward(&y), Err(Error::NoForwardPass));
+        assert!(net.gradients_to_vec().iter().all(|&g| g == 0.0));
+        // After a new forward pass the loss is the new weights' loss.
+        net.forward(&x);
+        let new_loss = net.try_backward_loss(&HalfMse, &y).unwrap();
+        assert_eq!(new_loss.to_bits(), net.try_loss(&HalfMse, &y).unwrap().to_bits());
+        assert_ne!(new_loss.to_bits(), loss.to_bits());
+    }
+}
+
+#[test]
+fn an_optimizer_refused_for_another_network_keeps_the_cached_forward_pass() {
+    let x = Matrix::column(&[0.2, 1.2]);
+    let y = Matrix::column(&[0.3, 0.9]);
+    let mut adam = Adam::with_lr(0.1).unwrap();
+    let mut small =
+        DynMlp::<f64>::from_widths(&[1, 2, 1], Act::Tanh, Act::Identity, Init::TorchDefault, &mut Rng::new(0)).unwrap();
+    small.forward(&x);
+    small.try_backward_loss(&HalfMse, &y).unwrap();
+    adam.step(&mut small).unwrap();
+    let mut net = exercise_net();
+    net.forward(&x);
+    net.try_backward_loss(&HalfMse, &y).unwrap();
+    assert!(matches!(adam.step(&mut net), Err(Error::OptimizerState { .. })));
+    assert!(net.output().is_some());
+    assert!(net.try_backward_loss(&HalfMse, &y).is_ok());
+}

@@ -61,6 +61,12 @@ use crate::{Activation, Dense, Error, Layers, Loss, Matrix, Optimizer, Parameter
 /// gradient descent. The buffers are reused: after the first step at a batch
 /// size, a training step allocates nothing.
 ///
+/// The cached forward pass belongs to the weights that made it: an optimizer
+/// step that updates them (as [`set_parameters`](Mlp::set_parameters) and
+/// [`layer_mut`](Mlp::layer_mut)) drops it, so a backward needs a new forward
+/// pass first ([`Error::NoForwardPass`] otherwise). A step refused by its
+/// checks (a NaN gradient, say) changes nothing, the cache included.
+///
 /// # Errors and panics: one rule
 /// Every operation of the training loop that can fail on the caller's data
 /// comes as a pair: `try_x` returns a [`Result`] and changes nothing on error,
@@ -336,7 +342,8 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     /// gradients.
     ///
     /// # Errors
-    /// [`Error::NoForwardPass`] before a forward pass; [`Error::ShapeMismatch`]
+    /// [`Error::NoForwardPass`] before a forward pass (or after the
+    /// parameters changed since); [`Error::ShapeMismatch`]
     /// if `target` does not fit the output.
     pub fn try_loss<F: Loss<T> + ?Sized>(&self, loss: &F, target: &Matrix<T>) -> Result<T> {
         let output = self.checked_output(loss, target)?;
@@ -357,7 +364,8 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     /// gradients to the layers' buffers. Returns the loss.
     ///
     /// # Errors
-    /// [`Error::NoForwardPass`] before a forward pass; [`Error::ShapeMismatch`]
+    /// [`Error::NoForwardPass`] before a forward pass (or after the
+    /// parameters changed since); [`Error::ShapeMismatch`]
     /// if `target` does not fit. Nothing is changed then.
     pub fn try_backward_loss<F: Loss<T> + ?Sized>(&mut self, loss: &F, target: &Matrix<T>) -> Result<T> {
         let output = self.checked_output(loss, target)?;
@@ -383,7 +391,8 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     /// to the layers' buffers.
     ///
     /// # Errors
-    /// [`Error::NoForwardPass`] before a forward pass; [`Error::ShapeMismatch`]
+    /// [`Error::NoForwardPass`] before a forward pass (or after the
+    /// parameters changed since); [`Error::ShapeMismatch`]
     /// if `output_grad` is not the output's shape. Nothing is changed then.
     pub fn try_backward(&mut self, output_grad: &Matrix<T>) -> Result<()> {
         let batch = self.cache.batch.ok_or(Error::NoForwardPass)?;
@@ -473,12 +482,12 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
             return Err(Error::ParameterCount { expected, found: values.len() });
         }
         let mut rest = values;
+        // The walk drops the cached forward pass.
         self.visit_parameters(&mut |params, _| {
             let (head, tail) = rest.split_at(params.len());
             params.copy_from_slice(head);
             rest = tail;
         });
-        self.cache.batch = None;
         Ok(())
     }
 
@@ -570,9 +579,22 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
 }
 
 impl<T: Scalar, L: Layers<T>> Parameters<T> for Mlp<T, L> {
+    /// Walks every layer's weights, then bias. The parameters may change, so
+    /// the cached forward pass is dropped: a backward after an optimizer's
+    /// step is [`Error::NoForwardPass`] instead of gradients of the old weights.
     fn visit_parameters(&mut self, f: &mut dyn FnMut(&mut [T], &[T])) {
+        self.cache.batch = None;
         for index in 0..self.layers.count() {
             self.layers.layer_mut(index).visit_parameters(f);
+        }
+    }
+
+    /// The same walk, reading only: the cached forward pass is kept (a step
+    /// refused after its checks changes nothing).
+    fn inspect_parameters(&mut self, f: &mut dyn FnMut(&[T], &[T])) {
+        for layer in self.iter_layers() {
+            f(layer.weight(), layer.weight_grad());
+            f(layer.bias(), layer.bias_grad());
         }
     }
 }
