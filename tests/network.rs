@@ -365,3 +365,33 @@ fn an_optimizer_refused_for_another_network_keeps_the_cached_forward_pass() {
     assert!(net.output().is_some());
     assert!(net.try_backward_loss(&HalfMse, &y).is_ok());
 }
+
+#[test]
+fn the_input_gradient_is_always_the_last_backwards() {
+    let mut net = exercise_net();
+    let (x2, y2) = (Matrix::column(&[0.2, 1.2]), Matrix::column(&[0.3, 0.9]));
+    let (x3, y3) = (Matrix::column(&[0.1, 0.5, 0.7]), Matrix::column(&[0.0, 0.4, 1.0]));
+    net.set_input_grad(true);
+    net.forward(&x2);
+    net.try_backward_loss(&HalfMse, &y2).unwrap();
+    let first = net.input_grad().unwrap().clone();
+    assert_eq!(first.shape(), (2, 1));
+    // A backward without the input gradient drops the older one.
+    net.set_input_grad(false);
+    net.forward(&x3);
+    net.try_backward_loss(&HalfMse, &y3).unwrap();
+    net.set_input_grad(true);
+    assert!(net.input_grad().is_none());
+    // A new forward pass drops it too, until its own backward.
+    net.forward(&x2);
+    net.try_backward_loss(&HalfMse, &y2).unwrap();
+    assert_eq!(net.input_grad(), Some(&first));
+    net.forward(&x3);
+    assert!(net.input_grad().is_none());
+    net.try_backward_loss(&HalfMse, &y3).unwrap();
+    assert_eq!(net.input_grad().map(Matrix::shape), Some((3, 1)));
+    // An optimizer step keeps the gradient of the backward it followed (as PyTorch's x.grad).
+    let kept = net.input_grad().unwrap().clone();
+    net.try_step(0.1).unwrap();
+    assert_eq!(net.input_grad(), Some(&kept));
+}

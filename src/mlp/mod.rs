@@ -284,12 +284,27 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
         self.input_grad_wanted
     }
 
-    /// The gradient of the loss with respect to the last backward's input batch,
-    /// if [`Mlp::set_input_grad`] was on.
+    /// The gradient of the loss with respect to the last backward's input
+    /// batch, if [`Mlp::set_input_grad`] is on and was on for that backward.
+    /// `None` before it, and from a forward pass (a new batch) until its
+    /// backward: never a gradient of another batch.
+    ///
+    /// ```
+    /// use tinymlp::{Act, DynMlp, HalfMse, Init, Matrix, Rng};
+    ///
+    /// let mut net = DynMlp::<f64>::from_widths(&[2, 3, 1], Act::Tanh, Act::Identity, Init::TorchDefault, &mut Rng::new(0))?;
+    /// net.set_input_grad(true);
+    /// net.forward(&Matrix::zeros(4, 2));
+    /// assert!(net.input_grad().is_none(), "no backward on this batch yet");
+    /// net.try_backward_loss(&HalfMse, &Matrix::zeros(4, 1))?;
+    /// assert_eq!(net.input_grad().map(Matrix::shape), Some((4, 2)));
+    /// # Ok::<(), tinymlp::Error>(())
+    /// ```
     #[must_use]
     pub fn input_grad(&self) -> Option<&Matrix<T>> {
-        (self.input_grad_wanted && self.cache.batch.is_some() && !self.cache.input_grad.is_empty())
-            .then_some(&self.cache.input_grad)
+        // Emptied by every forward pass and by every backward that does not
+        // compute it, so a non-empty gradient is the last backward's.
+        (self.input_grad_wanted && !self.cache.input_grad.is_empty()).then_some(&self.cache.input_grad)
     }
 
     /// The output of the last forward pass.
@@ -314,6 +329,8 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
         let cache = &mut self.cache;
         cache.input.reshape_for(batch, x.cols());
         cache.input.as_mut_slice().copy_from_slice(x.as_slice());
+        // The input gradient of the previous batch is not this batch's.
+        cache.input_grad.reshape_for(0, 0);
         for index in 0..self.layers.count() {
             let layer = self.layers.layer(index);
             let (before, rest) = cache.out.split_at_mut(index);
@@ -565,7 +582,11 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
                     cache.input_grad.reshape_for(batch, layer.inputs());
                     Some(cache.input_grad.as_mut_slice())
                 }
-                None => None,
+                None => {
+                    // Not computed for this backward: drop an older batch's.
+                    cache.input_grad.reshape_for(0, 0);
+                    None
+                }
             };
             layer.backward_batch(
                 input.as_slice(),
