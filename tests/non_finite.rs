@@ -20,8 +20,12 @@ fn optimizers_refuse_non_finite_gradients_and_change_nothing() {
     let mut net = net();
     let before = net.parameters_to_vec();
     net.forward(&x);
-    let loss = net.try_backward_loss(&HalfMse, &y).unwrap();
-    assert!(loss.is_nan(), "the NaN input reaches the loss");
+    // The NaN input reaches the output, which the loss refuses, naming it.
+    let err = net.try_backward_loss(&HalfMse, &y).unwrap_err();
+    assert_eq!(err.to_string(), "network output row 0 col 0 holds NaN at index 0; only finite values are allowed");
+    assert!(net.gradients_to_vec().iter().all(|&g| g == 0.0));
+    // A given output gradient carries it into the parameter gradients.
+    net.backward(&Matrix::column(&[1.0, 1.0]));
     let err = net.check_gradients().unwrap_err();
     assert!(
         matches!(err, Error::NonFinite { what, index: 0, value } if what == Name::new("gradient of layer 0 weight") && value.is_nan())
@@ -95,4 +99,47 @@ fn a_learning_rate_set_to_nan_or_below_zero_is_refused_by_the_next_step() {
             assert_ne!(net.parameters_to_vec(), before);
         }
     }
+}
+
+/// Asserts that `err` is `NonFinite` naming `what`, at `index`, holding `value`.
+fn assert_non_finite(err: Error, what: &str, index: usize, value: f64) {
+    match err {
+        Error::NonFinite { what: name, index: i, value: v } => {
+            assert_eq!((name.as_str(), i), (what, index));
+            assert_eq!(v.to_bits(), value.to_bits(), "{v} vs {value}");
+        }
+        other => panic!("expected NonFinite, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_nan_target_or_output_is_an_error_naming_its_row_and_column() {
+    use tinymlp::{CrossEntropy, CrossEntropyIndex, Loss};
+    let mut net = net();
+    let x = Matrix::from_rows(&[[0.0, 0.3], [0.3, 0.6]]).unwrap();
+    net.forward(&x);
+    let before = (net.parameters_to_vec(), net.gradients_to_vec());
+    let nan_target = Matrix::column(&[f64::NAN, 0.2]);
+    assert_non_finite(net.try_loss(&HalfMse, &nan_target).unwrap_err(), "loss target row 0 col 0", 0, f64::NAN);
+    let err = net.try_backward_loss(&HalfMse, &nan_target).unwrap_err();
+    assert_eq!(err.to_string(), "loss target row 0 col 0 holds NaN at index 0; only finite values are allowed");
+    let inf_target = Matrix::column(&[0.1, f64::NEG_INFINITY]);
+    let err = net.try_backward_loss(&CrossEntropy, &inf_target).unwrap_err();
+    assert_non_finite(err, "loss target row 1 col 0", 1, f64::NEG_INFINITY);
+    let err = net.try_backward_loss(&CrossEntropyIndex, &Matrix::column(&[0.0, f64::INFINITY])).unwrap_err();
+    assert_non_finite(err, "loss target row 1 col 0", 1, f64::INFINITY);
+    assert_eq!((net.parameters_to_vec(), net.gradients_to_vec()), before, "nothing changed");
+    assert!(net.output().is_some(), "the forward pass is kept");
+    // An infinite output (here from an infinite bias) is named as the network's.
+    let mut values = net.parameters_to_vec();
+    let last = values.len() - 1;
+    values[last] = f64::INFINITY; // the output bias
+    net.set_parameters(&values).unwrap();
+    net.forward(&x);
+    let zeros = Matrix::column(&[0.0, 0.0]);
+    assert_non_finite(net.try_loss(&HalfMse, &zeros).unwrap_err(), "network output row 0 col 0", 0, f64::INFINITY);
+    assert!(Loss::<f64>::value(&HalfMse, &[f64::INFINITY], &[0.0], 1).is_infinite(), "the loss would be inf");
+    // The target is checked first.
+    let err = net.try_backward_loss(&HalfMse, &Matrix::column(&[0.0, f64::NAN])).unwrap_err();
+    assert_non_finite(err, "loss target row 1 col 0", 1, f64::NAN);
 }

@@ -361,7 +361,10 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     /// # Errors
     /// [`Error::NoForwardPass`] before a forward pass (or after the
     /// parameters changed since); [`Error::ShapeMismatch`]
-    /// if `target` does not fit the output.
+    /// if `target` does not fit the output; [`Error::NonFinite`] for a NaN or
+    /// infinite value in `target` (named `loss target row {r} col {c}`) or in
+    /// the output (`network output row {r} col {c}`, e.g. from a NaN input or
+    /// diverged weights); any error of the loss's [`validate`](Loss::validate).
     pub fn try_loss<F: Loss<T> + ?Sized>(&self, loss: &F, target: &Matrix<T>) -> Result<T> {
         let output = self.checked_output(loss, target)?;
         Ok(loss.value(output.as_slice(), target.as_slice(), output.cols()))
@@ -381,9 +384,11 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     /// gradients to the layers' buffers. Returns the loss.
     ///
     /// # Errors
-    /// [`Error::NoForwardPass`] before a forward pass (or after the
-    /// parameters changed since); [`Error::ShapeMismatch`]
-    /// if `target` does not fit. Nothing is changed then.
+    /// As [`Mlp::try_loss`]: [`Error::NoForwardPass`] before a forward pass (or
+    /// after the parameters changed since); [`Error::ShapeMismatch`] if
+    /// `target` does not fit; [`Error::NonFinite`] naming the row and column
+    /// of a NaN or infinite target or output; the loss's own errors. Nothing
+    /// is changed then.
     pub fn try_backward_loss<F: Loss<T> + ?Sized>(&mut self, loss: &F, target: &Matrix<T>) -> Result<T> {
         let output = self.checked_output(loss, target)?;
         let (width, value) = (output.cols(), loss.value(output.as_slice(), target.as_slice(), output.cols()));
@@ -559,6 +564,9 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
         if target.shape() != expected {
             return Err(Error::ShapeMismatch { op: "loss target", expected, found: target.shape() });
         }
+        // A NaN would pass silently into the loss (Ok(NaN)) and every gradient.
+        check_finite_cells("loss target", target)?;
+        check_finite_cells("network output", output)?;
         loss.validate(output.as_slice(), target.as_slice(), output.cols())?;
         Ok(output)
     }
@@ -596,6 +604,19 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
                 input_grad,
             );
         }
+    }
+}
+
+/// `Ok` if every value of `matrix` is finite, else [`Error::NonFinite`] naming
+/// `what` and the first bad value's row and column (e.g. `loss target row 1 col 0`).
+pub(crate) fn check_finite_cells<T: Scalar>(what: &str, matrix: &Matrix<T>) -> Result<()> {
+    match crate::first_non_finite(matrix.as_slice()) {
+        Some((index, value)) => {
+            let (row, col) = (index / matrix.cols(), index % matrix.cols());
+            let what = crate::Name::format(format_args!("{what} row {row} col {col}"));
+            Err(Error::NonFinite { what, index, value: value.as_f64() })
+        }
+        None => Ok(()),
     }
 }
 
