@@ -395,3 +395,38 @@ fn the_input_gradient_is_always_the_last_backwards() {
     net.try_step(0.1).unwrap();
     assert_eq!(net.input_grad(), Some(&kept));
 }
+
+#[test]
+fn width_errors_name_the_layer_and_its_widths() {
+    let mut rng = Rng::new(0);
+    let mut from_widths = |widths: &[usize]| {
+        DynMlp::<f32>::from_widths(widths, Act::Tanh, Act::Tanh, Init::TorchDefault, &mut rng).unwrap_err()
+    };
+    let err = from_widths(&[3, 4, 0, 2]);
+    assert_eq!(
+        err,
+        Error::InvalidWidths { reason: "every width must be at least 1", layer: Some(1), inputs: 4, outputs: 0 }
+    );
+    assert_eq!(
+        err.to_string(),
+        "invalid network widths: layer 1 (4 inputs, 0 outputs): every width must be at least 1"
+    );
+    let huge = 1usize << (usize::BITS / 2 + 8);
+    let err = from_widths(&[3, huge, huge]);
+    assert!(
+        matches!(err, Error::InvalidWidths { layer: Some(1), inputs, outputs, .. } if (inputs, outputs) == (huge, huge))
+    );
+    assert_eq!(
+        err.to_string(),
+        format!("invalid network widths: layer 1 ({huge} inputs, {huge} outputs): its weight count overflows memory")
+    );
+    assert_eq!(from_widths(&[3]).to_string(), "invalid network widths: give at least an input and an output width");
+    let zero = Dense::<f32, Act>::from_parameters(2, 0, vec![], vec![], Act::Tanh).unwrap();
+    let first = Dense::<f32, Act>::new(3, 2, Act::Tanh, Init::TorchDefault, &mut Rng::new(0));
+    let err = Mlp::try_new(vec![first, zero]).unwrap_err();
+    assert_eq!(
+        err,
+        Error::InvalidWidths { reason: "every width must be at least 1", layer: Some(1), inputs: 2, outputs: 0 }
+    );
+    assert!(matches!(Mlp::try_new(Vec::<Dense<f32, Act>>::new()), Err(Error::InvalidWidths { layer: None, .. })));
+}

@@ -124,19 +124,29 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     }
 
     /// A network of `layers`, checking that there is at least one layer, no
-    /// width is zero, and each layer's inputs equal the previous layer's outputs.
+    /// width is zero, each layer's weight and bias fit its widths, and each
+    /// layer's inputs equal the previous layer's outputs.
     ///
     /// # Errors
-    /// [`Error::InvalidWidths`] or [`Error::LayersDoNotChain`].
+    /// [`Error::InvalidWidths`] (naming the layer and its widths) or
+    /// [`Error::LayersDoNotChain`].
     pub fn try_new(layers: L) -> Result<Self> {
         let count = layers.count();
         if count == 0 {
-            return Err(Error::InvalidWidths { reason: "a network needs at least one layer" });
+            let reason = "a network needs at least one layer";
+            return Err(Error::InvalidWidths { reason, layer: None, inputs: 0, outputs: 0 });
         }
         for index in 0..count {
             let layer = layers.layer(index);
-            if layer.inputs() == 0 || layer.outputs() == 0 {
-                return Err(Error::InvalidWidths { reason: "every width must be at least 1" });
+            let (inputs, outputs) = (layer.inputs(), layer.outputs());
+            let invalid = |reason| Err(Error::InvalidWidths { reason, layer: Some(index), inputs, outputs });
+            if inputs == 0 || outputs == 0 {
+                return invalid("every width must be at least 1");
+            }
+            // Every constructor of `Dense` keeps this; checked so that no layer
+            // reaches the products with a weight of another size.
+            if inputs.checked_mul(outputs) != Some(layer.weight().len()) || layer.bias().len() != outputs {
+                return invalid("its weight or bias does not hold inputs x outputs or outputs values");
             }
             if index > 0 {
                 let previous_outputs = layers.layer(index - 1).outputs();
