@@ -47,16 +47,22 @@ impl<T: Scalar, A: Activation<T>> Dense<T, A> {
     ///
     /// # Panics
     /// Panics if `inputs * outputs` overflows `usize` (naming both widths) or
-    /// cannot be allocated ([`DynMlp::from_widths`](crate::DynMlp::from_widths)
-    /// checks this and returns an error instead).
+    /// cannot be allocated, or if `init` would draw NaN or infinite values
+    /// ([`LayerInit::check`], naming the parameter).
+    /// [`DynMlp::from_widths`](crate::DynMlp::from_widths) checks all this and
+    /// returns an error instead.
     #[must_use]
     pub fn new(inputs: usize, outputs: usize, activation: A, init: impl Into<LayerInit>, rng: &mut Rng) -> Self {
         let Some(weights) = inputs.checked_mul(outputs) else {
             panic!("Dense::new: a layer of {inputs} inputs and {outputs} outputs has more weights than usize can count")
         };
+        let init = init.into();
+        if let Err(err) = init.check::<T>(inputs, outputs) {
+            panic!("Dense::new: {err}");
+        }
         let mut weight = vec![T::zero(); weights];
         let mut bias = vec![T::zero(); outputs];
-        init.into().fill(inputs, outputs, &mut weight, &mut bias, rng);
+        init.fill(inputs, outputs, &mut weight, &mut bias, rng);
         Self::assemble(inputs, outputs, weight, bias, activation)
     }
 

@@ -62,7 +62,10 @@ impl<T: Scalar, A: Activation<T>> DynMlp<T, A> {
     ///
     /// # Errors
     /// [`Error::InvalidWidths`] for fewer than two widths, or naming the first
-    /// layer with a zero width or too many weights to address.
+    /// layer with a zero width or too many weights to address;
+    /// [`Error::InvalidHyperParameter`] naming a parameter of `init` that is
+    /// NaN or infinite, or whose weights or biases would be in `T` (see
+    /// [`LayerInit::check`]). Nothing is drawn from `rng` then.
     pub fn from_widths_with(
         widths: &[usize],
         mut activation: impl FnMut(usize) -> A,
@@ -84,6 +87,10 @@ impl<T: Scalar, A: Activation<T>> DynMlp<T, A> {
                 continue;
             };
             return Err(Error::InvalidWidths { reason, layer: Some(layer), inputs, outputs });
+        }
+        // Before any draw, so that the caller's `rng` is untouched on error.
+        for pair in widths.windows(2) {
+            init.check::<T>(pair[0], pair[1])?;
         }
         let layers = widths
             .windows(2)
