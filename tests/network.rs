@@ -308,12 +308,15 @@ fn predict_gives_the_bits_of_forward_for_every_depth_and_batch() {
     }
 }
 
+/// One optimizer step on a network.
+type Step = dyn Fn(&mut DynMlp<f64>) -> Result<(), Error>;
+
 #[test]
 fn an_optimizer_step_drops_the_cached_forward_pass_and_a_refused_step_keeps_it() {
     use tinymlp::{RmsProp, Sgd};
     let x = Matrix::column(&[0.2, 1.2]);
     let y = Matrix::column(&[0.3, 0.9]);
-    let steps: [&dyn Fn(&mut DynMlp<f64>) -> Result<(), Error>; 4] = [
+    let steps: [&Step; 4] = [
         &|net| Sgd::with_lr(0.5)?.step(net),
         &|net| Adam::with_lr(0.5)?.step(net),
         &|net| RmsProp::with_lr(0.5)?.step(net),
