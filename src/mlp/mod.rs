@@ -459,7 +459,8 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
 
     /// Plain gradient descent, `p ← p − lr·grad` for every parameter: the
     /// update of [`Sgd`](crate::Sgd) without momentum (the same code), checked
-    /// like every optimizer step.
+    /// like every optimizer step. As every step that updates the weights, it
+    /// drops the cached forward pass: forward again before the next backward.
     ///
     /// # Errors
     /// [`Error::InvalidHyperParameter`] for a NaN, infinite or negative `lr`;
