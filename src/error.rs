@@ -62,10 +62,19 @@ pub enum Error {
         /// The shape it was given (rows, cols).
         found: (usize, usize),
     },
-    /// A network was described with a width of zero or fewer than two widths.
+    /// A network was described with fewer than two widths (or given no
+    /// layer), or layer `layer` has a width of zero, more weights than memory
+    /// can hold, or a weight that does not hold `inputs x outputs` values.
     InvalidWidths {
         /// Why the widths were rejected.
         reason: &'static str,
+        /// The layer at fault (from 0); `None` when the network as a whole is
+        /// (fewer than two widths, no layer).
+        layer: Option<usize>,
+        /// The layer's input width (0 when `layer` is `None`).
+        inputs: usize,
+        /// The layer's output width (0 when `layer` is `None`).
+        outputs: usize,
     },
     /// Layer `layer`'s input width does not equal the previous layer's output width.
     LayersDoNotChain {
@@ -615,7 +624,10 @@ impl fmt::Display for Error {
             Error::ShapeMismatch { op, expected, found } => {
                 write!(f, "{op}: expected a {}x{} matrix, got {}x{}", expected.0, expected.1, found.0, found.1)
             }
-            Error::InvalidWidths { reason } => write!(f, "invalid network widths: {reason}"),
+            Error::InvalidWidths { reason, layer: None, .. } => write!(f, "invalid network widths: {reason}"),
+            Error::InvalidWidths { reason, layer: Some(layer), inputs, outputs } => {
+                write!(f, "invalid network widths: layer {layer} ({inputs} inputs, {outputs} outputs): {reason}")
+            }
             Error::LayersDoNotChain { layer, previous_outputs, inputs } => match layer.checked_sub(1) {
                 Some(previous) => write!(
                     f,

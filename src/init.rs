@@ -1,7 +1,7 @@
 //! Weight initialisation with PyTorch's distributions, drawn from the crate's
 //! seeded [`Rng`].
 
-use crate::{Rng, Scalar};
+use crate::{Error, Result, Rng, Scalar};
 
 /// How a dense layer's weights and biases are initialised.
 ///
@@ -116,34 +116,91 @@ impl Init {
 
     /// Fills `weight` (`outputs x inputs`, row-major) by this rule.
     fn fill_weight<T: Scalar>(&self, inputs: usize, outputs: usize, weight: &mut [T], rng: &mut Rng) {
+        match self.draw(inputs, outputs) {
+            Draw::Uniform(bound) => fill_uniform(weight, bound, rng),
+            Draw::Normal(std) => fill_normal(weight, std, rng),
+            Draw::Constant(value) => weight.fill(T::from_f64(value)),
+        }
+    }
+
+    /// The distribution of a layer's weights under this rule.
+    fn draw(&self, inputs: usize, outputs: usize) -> Draw {
         let fan_in = inputs as f64;
         let fan_out = outputs as f64;
+        let fan = |mode| if mode == FanMode::FanIn { fan_in } else { fan_out };
         match *self {
-            Init::TorchDefault => fill_uniform(weight, torch_bound(inputs), rng),
+            Init::TorchDefault => Draw::Uniform(torch_bound(inputs)),
             Init::XavierUniform { gain } => {
                 let fans = fan_in + fan_out;
-                let bound = if fans > 0.0 { gain * num_traits::Float::sqrt(6.0 / fans) } else { 0.0 };
-                fill_uniform(weight, bound, rng);
+                Draw::Uniform(if fans > 0.0 { gain * num_traits::Float::sqrt(6.0 / fans) } else { 0.0 })
             }
             Init::XavierNormal { gain } => {
                 let fans = fan_in + fan_out;
-                let std = if fans > 0.0 { gain * num_traits::Float::sqrt(2.0 / fans) } else { 0.0 };
-                fill_normal(weight, std, rng);
+                Draw::Normal(if fans > 0.0 { gain * num_traits::Float::sqrt(2.0 / fans) } else { 0.0 })
             }
             Init::KaimingUniform { gain, mode } => {
-                let fan = if mode == FanMode::FanIn { fan_in } else { fan_out };
-                let bound = if fan > 0.0 { gain * num_traits::Float::sqrt(3.0 / fan) } else { 0.0 };
-                fill_uniform(weight, bound, rng);
+                let fan = fan(mode);
+                Draw::Uniform(if fan > 0.0 { gain * num_traits::Float::sqrt(3.0 / fan) } else { 0.0 })
             }
             Init::KaimingNormal { gain, mode } => {
-                let fan = if mode == FanMode::FanIn { fan_in } else { fan_out };
-                let std = if fan > 0.0 { gain / num_traits::Float::sqrt(fan) } else { 0.0 };
-                fill_normal(weight, std, rng);
+                let fan = fan(mode);
+                Draw::Normal(if fan > 0.0 { gain / num_traits::Float::sqrt(fan) } else { 0.0 })
             }
-            Init::Constant { weight: w, .. } => weight.fill(T::from_f64(w)),
-            Init::Zeros => weight.fill(T::zero()),
+            Init::Constant { weight, .. } => Draw::Constant(weight),
+            Init::Zeros => Draw::Constant(0.0),
         }
     }
+
+    /// The parameter that sets this rule's scale, for errors.
+    fn parameter(&self) -> (&'static str, f64) {
+        match *self {
+            Init::XavierUniform { gain }
+            | Init::XavierNormal { gain }
+            | Init::KaimingUniform { gain, .. }
+            | Init::KaimingNormal { gain, .. } => ("gain", gain),
+            Init::Constant { weight, .. } => ("constant weight", weight),
+            Init::TorchDefault | Init::Zeros => ("weight", 0.0),
+        }
+    }
+}
+
+/// How a layer's weights are drawn.
+#[derive(Clone, Copy)]
+enum Draw {
+    /// Uniform in `±bound`.
+    Uniform(f64),
+    /// Normal with this standard deviation.
+    Normal(f64),
+    /// Every weight this value.
+    Constant(f64),
+}
+
+impl Draw {
+    /// The largest magnitude a draw can have.
+    fn largest(self) -> f64 {
+        match self {
+            Draw::Uniform(bound) => bound.abs(),
+            Draw::Normal(std) => std.abs() * NORMAL_LARGEST,
+            Draw::Constant(value) => value.abs(),
+        }
+    }
+}
+
+/// The largest magnitude of [`Rng::normal`]: its radius `√(-2 ln u)` with `u`
+/// at least 2^-53 is at most `√(106 ln 2)` ≈ 8.5717.
+const NORMAL_LARGEST: f64 = 8.572;
+
+/// `Ok` if `value` is finite and so is `largest` (the largest magnitude it
+/// leads to) once rounded to `T`, else an error naming the parameter.
+fn check_finite_in<T: Scalar>(name: &'static str, value: f64, largest: f64) -> Result<()> {
+    if !value.is_finite() {
+        return Err(Error::InvalidHyperParameter { name, value, expected: "a finite value" });
+    }
+    if !largest.is_finite() || !T::from_f64(largest).is_finite() {
+        let expected = "a value whose draws are finite in the network's element type";
+        return Err(Error::InvalidHyperParameter { name, value, expected });
+    }
+    Ok(())
 }
 
 /// How a dense layer's biases are initialised, independently of its weights
@@ -221,6 +278,49 @@ impl LayerInit {
         assert_eq!(bias.len(), outputs, "Init::fill: bias must have `outputs` values");
         self.weight.fill_weight(inputs, outputs, weight, rng);
         self.bias.fill(inputs, bias, rng);
+    }
+}
+
+impl LayerInit {
+    /// `Ok` if both rules draw finite values in `T` for a layer of `inputs`
+    /// and `outputs`: every parameter (gain, constants, bounds) is finite,
+    /// and so are the largest values it leads to once rounded to `T` (a gain
+    /// of 1e300 is finite in f64 but its weights are infinite in f32).
+    ///
+    /// ```
+    /// use tinymlp::{BiasInit, Error, Init};
+    ///
+    /// assert!(Init::XavierUniform { gain: 1.0 }.with_bias(BiasInit::Zeros).check::<f32>(3, 4).is_ok());
+    /// let err = tinymlp::LayerInit::from(Init::XavierUniform { gain: f64::NAN }).check::<f64>(3, 4).unwrap_err();
+    /// assert!(matches!(err, Error::InvalidHyperParameter { name: "gain", .. }));
+    /// // Finite in f64, infinite in f32.
+    /// let init = tinymlp::LayerInit::from(Init::Constant { weight: 1e300, bias: 0.0 });
+    /// assert!(init.check::<f64>(3, 4).is_ok());
+    /// let err = init.check::<f32>(3, 4).unwrap_err();
+    /// assert!(matches!(err, Error::InvalidHyperParameter { name: "constant weight", .. }));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperParameter`] naming the parameter: `gain`,
+    /// `constant weight`, `constant bias`, `uniform bias low` or `uniform
+    /// bias high` (which must also be finite apart, and `low <= high`).
+    pub fn check<T: Scalar>(&self, inputs: usize, outputs: usize) -> Result<()> {
+        let (name, value) = self.weight.parameter();
+        check_finite_in::<T>(name, value, self.weight.draw(inputs, outputs).largest())?;
+        match self.bias {
+            BiasInit::Zeros | BiasInit::TorchDefault => Ok(()),
+            BiasInit::Constant(value) => check_finite_in::<T>("constant bias", value, value.abs()),
+            BiasInit::Uniform { low, high } => {
+                // The draws lie between the bounds.
+                check_finite_in::<T>("uniform bias low", low, low.abs())?;
+                check_finite_in::<T>("uniform bias high", high, high.abs())?;
+                if !(low <= high && (high - low).is_finite()) {
+                    let expected = "a finite value at most high, with high - low finite";
+                    return Err(Error::InvalidHyperParameter { name: "uniform bias low", value: low, expected });
+                }
+                Ok(())
+            }
+        }
     }
 }
 

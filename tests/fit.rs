@@ -452,3 +452,33 @@ fn fit_takes_an_optimizer_as_a_trait_object() {
         assert_ne!(net.parameters_to_vec(), before);
     }
 }
+
+#[test]
+fn a_nan_target_is_refused_before_the_first_step_naming_its_row() {
+    let (x, mut y) = sine(8);
+    y[(6, 0)] = f64::NAN;
+    let mut net = regression_net(2);
+    let before = bits(&net);
+    let mut adam = Adam::with_lr(0.01).unwrap();
+    let err = Fit::new(3, 2).run(&mut net, &mut adam, &HalfMse, &x, &y, keep_going).unwrap_err();
+    assert_eq!(err.to_string(), "fit targets row 6 col 0 holds NaN at index 6; only finite values are allowed");
+    assert_eq!((bits(&net), adam.steps()), (before.clone(), 0));
+    let (xv, mut yv) = sine(3);
+    yv[(1, 0)] = f64::INFINITY;
+    let err = Fit::new(3, 2).validation(&xv, &yv).run(&mut net, &mut adam, &HalfMse, &x, &sine(8).1, keep_going);
+    assert!(matches!(err, Err(Error::NonFinite { index: 1, .. })), "{err:?}");
+    assert_eq!((bits(&net), adam.steps()), (before, 0));
+}
+
+#[test]
+fn a_validation_set_that_gives_a_nan_output_is_reported_not_refused() {
+    let (x, y) = sine(8);
+    let (mut xv, yv) = sine(3);
+    xv[(2, 0)] = f64::NAN;
+    let mut net = regression_net(2);
+    let mut adam = Adam::with_lr(0.01).unwrap();
+    let history = Fit::new(2, 4).validation(&xv, &yv).run(&mut net, &mut adam, &HalfMse, &x, &y, keep_going).unwrap();
+    assert_eq!(history.len(), 2);
+    assert!(history.iter().all(|report| report.train_loss.is_finite()));
+    assert!(history.iter().all(|report| report.validation_loss.is_some_and(f64::is_nan)));
+}

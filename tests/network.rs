@@ -307,3 +307,129 @@ fn predict_gives_the_bits_of_forward_for_every_depth_and_batch() {
         }
     }
 }
+
+/// One optimizer step on a network.
+type Step = dyn Fn(&mut DynMlp<f64>) -> Result<(), Error>;
+
+#[test]
+fn an_optimizer_step_drops_the_cached_forward_pass_and_a_refused_step_keeps_it() {
+    use tinymlp::{RmsProp, Sgd};
+    let x = Matrix::column(&[0.2, 1.2]);
+    let y = Matrix::column(&[0.3, 0.9]);
+    let steps: [&Step; 4] = [
+        &|net| Sgd::with_lr(0.5)?.step(net),
+        &|net| Adam::with_lr(0.5)?.step(net),
+        &|net| RmsProp::with_lr(0.5)?.step(net),
+        &|net| net.try_step(0.5),
+    ];
+    for step in steps {
+        let mut net = exercise_net();
+        net.forward(&x);
+        // zero_grad between forward and backward keeps the forward pass.
+        net.zero_grad();
+        let loss = net.try_backward_loss(&HalfMse, &y).unwrap();
+        // A refused step (NaN gradient) changes nothing, the cache included.
+        let mut refused = net.clone();
+        refused.backward(&Matrix::column(&[f64::NAN, 0.0]));
+        let before = refused.parameters_to_vec();
+        assert!(matches!(step(&mut refused), Err(Error::NonFinite { .. })));
+        assert_eq!(refused.parameters_to_vec(), before);
+        refused.zero_grad();
+        assert_eq!(refused.try_backward_loss(&HalfMse, &y).unwrap().to_bits(), loss.to_bits());
+        // A step that writes the weights drops it: backward would use the old activations.
+        step(&mut net).unwrap();
+        assert!(net.output().is_none());
+        net.zero_grad();
+        assert_eq!(net.try_backward_loss(&HalfMse, &y), Err(Error::NoForwardPass));
+        assert_eq!(net.try_backward(&y), Err(Error::NoForwardPass));
+        assert!(net.gradients_to_vec().iter().all(|&g| g == 0.0));
+        // After a new forward pass the loss is the new weights' loss.
+        net.forward(&x);
+        let new_loss = net.try_backward_loss(&HalfMse, &y).unwrap();
+        assert_eq!(new_loss.to_bits(), net.try_loss(&HalfMse, &y).unwrap().to_bits());
+        assert_ne!(new_loss.to_bits(), loss.to_bits());
+    }
+}
+
+#[test]
+fn an_optimizer_refused_for_another_network_keeps_the_cached_forward_pass() {
+    let x = Matrix::column(&[0.2, 1.2]);
+    let y = Matrix::column(&[0.3, 0.9]);
+    let mut adam = Adam::with_lr(0.1).unwrap();
+    let mut small =
+        DynMlp::<f64>::from_widths(&[1, 2, 1], Act::Tanh, Act::Identity, Init::TorchDefault, &mut Rng::new(0)).unwrap();
+    small.forward(&x);
+    small.try_backward_loss(&HalfMse, &y).unwrap();
+    adam.step(&mut small).unwrap();
+    let mut net = exercise_net();
+    net.forward(&x);
+    net.try_backward_loss(&HalfMse, &y).unwrap();
+    assert!(matches!(adam.step(&mut net), Err(Error::OptimizerState { .. })));
+    assert!(net.output().is_some());
+    assert!(net.try_backward_loss(&HalfMse, &y).is_ok());
+}
+
+#[test]
+fn the_input_gradient_is_always_the_last_backwards() {
+    let mut net = exercise_net();
+    let (x2, y2) = (Matrix::column(&[0.2, 1.2]), Matrix::column(&[0.3, 0.9]));
+    let (x3, y3) = (Matrix::column(&[0.1, 0.5, 0.7]), Matrix::column(&[0.0, 0.4, 1.0]));
+    net.set_input_grad(true);
+    net.forward(&x2);
+    net.try_backward_loss(&HalfMse, &y2).unwrap();
+    let first = net.input_grad().unwrap().clone();
+    assert_eq!(first.shape(), (2, 1));
+    // A backward without the input gradient drops the older one.
+    net.set_input_grad(false);
+    net.forward(&x3);
+    net.try_backward_loss(&HalfMse, &y3).unwrap();
+    net.set_input_grad(true);
+    assert!(net.input_grad().is_none());
+    // A new forward pass drops it too, until its own backward.
+    net.forward(&x2);
+    net.try_backward_loss(&HalfMse, &y2).unwrap();
+    assert_eq!(net.input_grad(), Some(&first));
+    net.forward(&x3);
+    assert!(net.input_grad().is_none());
+    net.try_backward_loss(&HalfMse, &y3).unwrap();
+    assert_eq!(net.input_grad().map(Matrix::shape), Some((3, 1)));
+    // An optimizer step keeps the gradient of the backward it followed (as PyTorch's x.grad).
+    let kept = net.input_grad().unwrap().clone();
+    net.try_step(0.1).unwrap();
+    assert_eq!(net.input_grad(), Some(&kept));
+}
+
+#[test]
+fn width_errors_name_the_layer_and_its_widths() {
+    let mut rng = Rng::new(0);
+    let mut from_widths = |widths: &[usize]| {
+        DynMlp::<f32>::from_widths(widths, Act::Tanh, Act::Tanh, Init::TorchDefault, &mut rng).unwrap_err()
+    };
+    let err = from_widths(&[3, 4, 0, 2]);
+    assert_eq!(
+        err,
+        Error::InvalidWidths { reason: "every width must be at least 1", layer: Some(1), inputs: 4, outputs: 0 }
+    );
+    assert_eq!(
+        err.to_string(),
+        "invalid network widths: layer 1 (4 inputs, 0 outputs): every width must be at least 1"
+    );
+    let huge = 1usize << (usize::BITS / 2 + 8);
+    let err = from_widths(&[3, huge, huge]);
+    assert!(
+        matches!(err, Error::InvalidWidths { layer: Some(1), inputs, outputs, .. } if (inputs, outputs) == (huge, huge))
+    );
+    assert_eq!(
+        err.to_string(),
+        format!("invalid network widths: layer 1 ({huge} inputs, {huge} outputs): its weight count overflows memory")
+    );
+    assert_eq!(from_widths(&[3]).to_string(), "invalid network widths: give at least an input and an output width");
+    let zero = Dense::<f32, Act>::from_parameters(2, 0, vec![], vec![], Act::Tanh).unwrap();
+    let first = Dense::<f32, Act>::new(3, 2, Act::Tanh, Init::TorchDefault, &mut Rng::new(0));
+    let err = Mlp::try_new(vec![first, zero]).unwrap_err();
+    assert_eq!(
+        err,
+        Error::InvalidWidths { reason: "every width must be at least 1", layer: Some(1), inputs: 2, outputs: 0 }
+    );
+    assert!(matches!(Mlp::try_new(Vec::<Dense<f32, Act>>::new()), Err(Error::InvalidWidths { layer: None, .. })));
+}

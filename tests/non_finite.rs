@@ -20,8 +20,12 @@ fn optimizers_refuse_non_finite_gradients_and_change_nothing() {
     let mut net = net();
     let before = net.parameters_to_vec();
     net.forward(&x);
-    let loss = net.try_backward_loss(&HalfMse, &y).unwrap();
-    assert!(loss.is_nan(), "the NaN input reaches the loss");
+    // The NaN input reaches the output, which the loss refuses, naming it.
+    let err = net.try_backward_loss(&HalfMse, &y).unwrap_err();
+    assert_eq!(err.to_string(), "network output row 0 col 0 holds NaN at index 0; only finite values are allowed");
+    assert!(net.gradients_to_vec().iter().all(|&g| g == 0.0));
+    // A given output gradient carries it into the parameter gradients.
+    net.backward(&Matrix::column(&[1.0, 1.0]));
     let err = net.check_gradients().unwrap_err();
     assert!(
         matches!(err, Error::NonFinite { what, index: 0, value } if what == Name::new("gradient of layer 0 weight") && value.is_nan())
@@ -155,4 +159,102 @@ fn messages_name_the_whole_tensor() {
         .read_state(&net.parameter_info(), &SafeTensors::parse(&bytes).unwrap())
         .unwrap_err();
     assert_eq!(err.to_string(), format!("{name} holds NaN at index 0; only finite values are allowed"));
+}
+
+/// Asserts that `err` is `NonFinite` naming `what`, at `index`, holding `value`.
+fn assert_non_finite(err: Error, what: &str, index: usize, value: f64) {
+    match err {
+        Error::NonFinite { what: name, index: i, value: v } => {
+            assert_eq!((name.as_str(), i), (what, index));
+            assert_eq!(v.to_bits(), value.to_bits(), "{v} vs {value}");
+        }
+        other => panic!("expected NonFinite, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_nan_target_or_output_is_an_error_naming_its_row_and_column() {
+    use tinymlp::{CrossEntropy, CrossEntropyIndex, Loss};
+    let mut net = net();
+    let x = Matrix::from_rows(&[[0.0, 0.3], [0.3, 0.6]]).unwrap();
+    net.forward(&x);
+    let before = (net.parameters_to_vec(), net.gradients_to_vec());
+    let nan_target = Matrix::column(&[f64::NAN, 0.2]);
+    assert_non_finite(net.try_loss(&HalfMse, &nan_target).unwrap_err(), "loss target row 0 col 0", 0, f64::NAN);
+    let err = net.try_backward_loss(&HalfMse, &nan_target).unwrap_err();
+    assert_eq!(err.to_string(), "loss target row 0 col 0 holds NaN at index 0; only finite values are allowed");
+    let inf_target = Matrix::column(&[0.1, f64::NEG_INFINITY]);
+    let err = net.try_backward_loss(&CrossEntropy, &inf_target).unwrap_err();
+    assert_non_finite(err, "loss target row 1 col 0", 1, f64::NEG_INFINITY);
+    let err = net.try_backward_loss(&CrossEntropyIndex, &Matrix::column(&[0.0, f64::INFINITY])).unwrap_err();
+    assert_non_finite(err, "loss target row 1 col 0", 1, f64::INFINITY);
+    assert_eq!((net.parameters_to_vec(), net.gradients_to_vec()), before, "nothing changed");
+    assert!(net.output().is_some(), "the forward pass is kept");
+    // An infinite output (here from an infinite bias) is named as the network's.
+    let mut values = net.parameters_to_vec();
+    let last = values.len() - 1;
+    values[last] = f64::INFINITY; // the output bias
+    net.set_parameters(&values).unwrap();
+    net.forward(&x);
+    let zeros = Matrix::column(&[0.0, 0.0]);
+    assert_non_finite(net.try_loss(&HalfMse, &zeros).unwrap_err(), "network output row 0 col 0", 0, f64::INFINITY);
+    assert!(Loss::<f64>::value(&HalfMse, &[f64::INFINITY], &[0.0], 1).is_infinite(), "the loss would be inf");
+    // The target is checked first.
+    let err = net.try_backward_loss(&HalfMse, &Matrix::column(&[0.0, f64::NAN])).unwrap_err();
+    assert_non_finite(err, "loss target row 1 col 0", 1, f64::NAN);
+}
+
+#[test]
+fn initialisers_that_would_draw_nan_or_infinity_are_refused_naming_the_parameter() {
+    use tinymlp::{BiasInit, Dense, FanMode, LayerInit};
+    fn build<T: tinymlp::Scalar>(init: impl Into<LayerInit>) -> Result<DynMlp<T>, Error> {
+        let mut rng = Rng::new(1);
+        let result = DynMlp::<T>::from_widths(&[3, 4, 2], Act::Tanh, Act::Identity, init, &mut rng);
+        if result.is_err() {
+            assert_eq!(rng.next_u64(), Rng::new(1).next_u64(), "nothing was drawn");
+        }
+        result
+    }
+    let name_of = |err: Error| match err {
+        Error::InvalidHyperParameter { name, .. } => name,
+        other => panic!("expected InvalidHyperParameter, got {other:?}"),
+    };
+    let gains = [
+        Init::XavierUniform { gain: f64::NAN },
+        Init::XavierNormal { gain: f64::INFINITY },
+        Init::KaimingUniform { gain: f64::NEG_INFINITY, mode: FanMode::FanIn },
+        Init::KaimingNormal { gain: f64::NAN, mode: FanMode::FanOut },
+    ];
+    for init in gains {
+        assert_eq!(name_of(build::<f64>(init).unwrap_err()), "gain", "{init:?}");
+    }
+    // Finite in f64, infinite once rounded to f32.
+    let err = build::<f32>(Init::Constant { weight: 1e300, bias: 0.0 }).unwrap_err();
+    assert!(matches!(err, Error::InvalidHyperParameter { name: "constant weight", value: 1e300, .. }));
+    assert!(
+        err.to_string().ends_with("is invalid: expected a value whose draws are finite in the network's element type")
+    );
+    assert!(build::<f64>(Init::Constant { weight: 1e300, bias: 0.0 }).is_ok());
+    assert_eq!(name_of(build::<f32>(Init::XavierNormal { gain: 1e38 }).unwrap_err()), "gain");
+    assert!(build::<f32>(Init::XavierNormal { gain: 1e30 }).unwrap().check_parameters().is_ok());
+    assert_eq!(name_of(build::<f64>(Init::Constant { weight: 0.5, bias: f64::NAN }).unwrap_err()), "constant bias");
+    let biases = [
+        (BiasInit::Constant(f64::INFINITY), "constant bias"),
+        (BiasInit::Uniform { low: f64::NAN, high: 1.0 }, "uniform bias low"),
+        (BiasInit::Uniform { low: 0.0, high: f64::INFINITY }, "uniform bias high"),
+        (BiasInit::Uniform { low: 1.0, high: 0.0 }, "uniform bias low"),
+        // high - low overflows: the draws would be infinite.
+        (BiasInit::Uniform { low: -1e308, high: 1e308 }, "uniform bias low"),
+    ];
+    for (bias, name) in biases {
+        assert_eq!(name_of(build::<f64>(Init::Zeros.with_bias(bias)).unwrap_err()), name, "{bias:?}");
+    }
+    // A NaN that no rule uses is no error: Init::Constant's bias under another bias rule.
+    assert!(build::<f64>(Init::Constant { weight: 0.5, bias: f64::NAN }.with_bias(BiasInit::Zeros)).is_ok());
+    let panic = std::panic::catch_unwind(|| {
+        Dense::<f64, Act>::new(2, 2, Act::Tanh, Init::XavierUniform { gain: f64::NAN }, &mut Rng::new(0))
+    })
+    .unwrap_err();
+    let message = panic.downcast_ref::<String>().unwrap();
+    assert_eq!(message, "Dense::new: gain = NaN is invalid: expected a finite value");
 }

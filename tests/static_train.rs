@@ -215,4 +215,14 @@ fn a_refused_step_keeps_the_forward_pass_and_a_step_drops_it() {
     // the old ones).
     net.try_step(0.1).unwrap();
     assert_eq!(net.try_backward_loss(&HalfMse, &y), Err(Error::NoForwardPass));
+    // The same through an optimizer: a refused `step` keeps the forward pass.
+    let mut net = static_copy(&heap::<f64>(3));
+    net.layers_mut().1.weight_grad[2][1] = f64::NAN;
+    net.forward(&x);
+    let mut adam = StaticAdam::<f64, PARAMETERS>::with_lr(0.01).unwrap();
+    assert!(matches!(adam.step(&mut net), Err(Error::NonFinite { .. })));
+    net.zero_grad();
+    assert_eq!(net.try_backward_loss(&HalfMse, &y).unwrap().to_bits(), twin_loss.to_bits());
+    adam.step(&mut net).unwrap();
+    assert_eq!(net.try_backward_loss(&HalfMse, &y), Err(Error::NoForwardPass));
 }

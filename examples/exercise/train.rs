@@ -5,7 +5,7 @@
 use std::f64::consts::PI;
 use std::time::{Duration, Instant};
 
-use tinymlp::{Act, Adam, BiasInit, DynMlp, Error, HalfMse, Init, LayerInit, Matrix, Optimizer, Rng};
+use tinymlp::{Act, Adam, BiasInit, DynMlp, Error, HalfMse, Init, LayerInit, Loss, Matrix, Optimizer, Rng};
 
 /// Number of training points, evenly spaced on [0, 1].
 pub const TRAIN_POINTS: usize = 200;
@@ -197,7 +197,14 @@ pub fn train(
     loop {
         net.zero_grad();
         net.try_forward(x)?;
-        let loss = net.try_backward_loss(&HalfMse, y)?;
+        let loss = match net.try_backward_loss(&HalfMse, y) {
+            Ok(loss) => loss,
+            // The weights overflowed the output, which backward refuses; its loss is not finite either.
+            Err(Error::NonFinite { .. }) => {
+                net.output().map_or(f64::NAN, |out| HalfMse.value(out.as_slice(), y.as_slice(), out.cols()))
+            }
+            Err(err) => return Err(err),
+        };
         losses.push(loss);
         if !loss.is_finite() {
             diverged_at = Some(step);

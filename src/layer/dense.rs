@@ -46,14 +46,23 @@ impl<T: Scalar, A: Activation<T>> Dense<T, A> {
     /// A layer with `inputs -> outputs` initialised by `init` from `rng`.
     ///
     /// # Panics
-    /// Panics if `inputs * outputs` overflows or cannot be allocated
-    /// ([`DynMlp::from_widths`](crate::DynMlp::from_widths) checks this and
-    /// returns an error instead).
+    /// Panics if `inputs * outputs` overflows `usize` (naming both widths) or
+    /// cannot be allocated, or if `init` would draw NaN or infinite values
+    /// ([`LayerInit::check`], naming the parameter).
+    /// [`DynMlp::from_widths`](crate::DynMlp::from_widths) checks all this and
+    /// returns an error instead.
     #[must_use]
     pub fn new(inputs: usize, outputs: usize, activation: A, init: impl Into<LayerInit>, rng: &mut Rng) -> Self {
-        let mut weight = vec![T::zero(); inputs * outputs];
+        let Some(weights) = inputs.checked_mul(outputs) else {
+            panic!("Dense::new: a layer of {inputs} inputs and {outputs} outputs has more weights than usize can count")
+        };
+        let init = init.into();
+        if let Err(err) = init.check::<T>(inputs, outputs) {
+            panic!("Dense::new: {err}");
+        }
+        let mut weight = vec![T::zero(); weights];
         let mut bias = vec![T::zero(); outputs];
-        init.into().fill(inputs, outputs, &mut weight, &mut bias, rng);
+        init.fill(inputs, outputs, &mut weight, &mut bias, rng);
         Self::assemble(inputs, outputs, weight, bias, activation)
     }
 
@@ -245,6 +254,14 @@ mod tests {
         assert_eq!(layer.weight_grad(), &[d * 1.0, d * 2.0]);
         assert_eq!(layer.bias_grad(), &[d]);
         assert_eq!(input_grad, [d * 0.5, d * -0.25]);
+    }
+
+    #[test]
+    #[should_panic(expected = "Dense::new: a layer of 9223372036854775808 inputs and 2 outputs has more weights")]
+    #[cfg(target_pointer_width = "64")]
+    fn a_weight_count_that_overflows_panics_naming_the_widths() {
+        // In release builds the product wrapped to 0: a layer of 2^63 inputs with no weights.
+        let _ = Dense::<f32, Tanh>::new(1 << 63, 2, Tanh, crate::Init::Zeros, &mut Rng::new(0));
     }
 
     #[test]

@@ -71,6 +71,10 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation<T>> Linear<T, I
     );
 
     /// A layer with the given activation and initialiser.
+    ///
+    /// # Panics
+    /// Panics if `init` would draw NaN or infinite values, naming the
+    /// parameter (see [`LayerInit::check`]).
     #[must_use]
     pub fn with(activation: A, init: impl Into<LayerInit>, rng: &mut Rng) -> Self {
         let () = Self::VALID;

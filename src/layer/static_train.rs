@@ -338,15 +338,9 @@ impl<T: Scalar, L: StaticLayers<T, IN, OUT>, const IN: usize, const OUT: usize, 
     /// parameters, and the cached forward pass, which a following
     /// [`try_backward_loss`](StaticMlp::try_backward_loss) still uses).
     pub fn try_step(&mut self, lr: T) -> Result<()> {
-        let forward_done = self.forward_done;
-        let stepped = crate::Optimizer::step(&mut StaticSgd::<T, 0>::with_lr(lr.as_f64())?, self);
-        if stepped.is_err() {
-            // The optimizer refused before writing any parameter (its checks
-            // walk the parameters first, which drops the cache): the forward
-            // pass still matches them.
-            self.forward_done = forward_done;
-        }
-        stepped
+        // The optimizer's checks read through `inspect_parameters`, which
+        // keeps the forward pass; only the walk that writes drops it.
+        crate::Optimizer::step(&mut StaticSgd::<T, 0>::with_lr(lr.as_f64())?, self)
     }
 }
 
@@ -357,6 +351,12 @@ impl<T: Scalar, L: StaticLayers<T, IN, OUT>, const IN: usize, const OUT: usize, 
         // Parameters may change: the cached forward pass no longer matches them.
         self.forward_done = false;
         self.layers.visit_parameters(f);
+    }
+
+    /// The same walk, reading only: the cached forward pass is kept, so that
+    /// an optimizer step refused after its checks changes nothing.
+    fn inspect_parameters(&mut self, f: &mut dyn FnMut(&[T], &[T])) {
+        self.layers.visit_parameters(&mut |values, grads| f(values, grads));
     }
 }
 

@@ -61,8 +61,11 @@ impl<T: Scalar, A: Activation<T>> DynMlp<T, A> {
     /// ```
     ///
     /// # Errors
-    /// [`Error::InvalidWidths`] for fewer than two widths, a zero width, or a
-    /// layer too large to address.
+    /// [`Error::InvalidWidths`] for fewer than two widths, or naming the first
+    /// layer with a zero width or too many weights to address;
+    /// [`Error::InvalidHyperParameter`] naming a parameter of `init` that is
+    /// NaN or infinite, or whose weights or biases would be in `T` (see
+    /// [`LayerInit::check`]). Nothing is drawn from `rng` then.
     pub fn from_widths_with(
         widths: &[usize],
         mut activation: impl FnMut(usize) -> A,
@@ -71,13 +74,23 @@ impl<T: Scalar, A: Activation<T>> DynMlp<T, A> {
     ) -> Result<Self> {
         let init = init.into();
         if widths.len() < 2 {
-            return Err(Error::InvalidWidths { reason: "give at least an input and an output width" });
+            let reason = "give at least an input and an output width";
+            return Err(Error::InvalidWidths { reason, layer: None, inputs: 0, outputs: 0 });
         }
-        if widths.contains(&0) {
-            return Err(Error::InvalidWidths { reason: "every width must be at least 1" });
+        for (layer, pair) in widths.windows(2).enumerate() {
+            let (inputs, outputs) = (pair[0], pair[1]);
+            let reason = if inputs == 0 || outputs == 0 {
+                "every width must be at least 1"
+            } else if inputs.checked_mul(outputs).is_none_or(|n| n > isize::MAX as usize / 8) {
+                "its weight count overflows memory"
+            } else {
+                continue;
+            };
+            return Err(Error::InvalidWidths { reason, layer: Some(layer), inputs, outputs });
         }
-        if widths.windows(2).any(|pair| pair[0].checked_mul(pair[1]).is_none_or(|n| n > isize::MAX as usize / 8)) {
-            return Err(Error::InvalidWidths { reason: "a layer's weight count overflows memory" });
+        // Before any draw, so that the caller's `rng` is untouched on error.
+        for pair in widths.windows(2) {
+            init.check::<T>(pair[0], pair[1])?;
         }
         let layers = widths
             .windows(2)

@@ -252,7 +252,9 @@ impl<'v, T: Scalar> Fit<'v, T> {
     /// Before anything changes: [`Error::ShapeMismatch`] if `x` does not have
     /// [`Mlp::inputs`] columns or `y` is not `x.rows() x loss.target_width(outputs)`
     /// (likewise for the validation data), [`Error::EmptyBatch`] if either has
-    /// no rows, [`Error::InvalidHyperParameter`] for a batch size of 0.
+    /// no rows, [`Error::NonFinite`] for a NaN or infinite target (named by its
+    /// row and column in `y`, e.g. `fit targets row 7 col 0`),
+    /// [`Error::InvalidHyperParameter`] for a batch size of 0.
     ///
     /// At the start of an epoch: [`Error::ScheduleRate`] naming the epoch if
     /// the [`schedule`](Fit::schedule) gives a rate the optimizer refuses
@@ -261,7 +263,8 @@ impl<'v, T: Scalar> Fit<'v, T> {
     /// keeps their rate.
     ///
     /// During training, with the weights as they were before the failing step:
-    /// [`Error::NonFiniteLoss`] for a NaN or infinite batch loss,
+    /// [`Error::NonFiniteLoss`] for a NaN or infinite batch loss (or output,
+    /// as a NaN input gives),
     /// [`Error::NonFinite`] naming the first NaN or infinite gradient (e.g.
     /// `"gradient of layer 1 weight"`) when the loss is finite, and any error
     /// of the loss's [`validate`](Loss::validate) (such as a class index out of
@@ -348,7 +351,11 @@ impl<'v, T: Scalar> Fit<'v, T> {
             let validation_loss = match self.validation {
                 Some((xv, yv)) => {
                     net.try_forward(xv)?;
-                    Some(net.try_loss(loss, yv)?)
+                    // A diverged network's validation loss is reported, not refused.
+                    match loss_of_non_finite_output(net, loss, yv)? {
+                        Some(value) => Some(value),
+                        None => Some(net.try_loss(loss, yv)?),
+                    }
                 }
                 None => None,
             };
@@ -394,6 +401,8 @@ impl<'v, T: Scalar> Fit<'v, T> {
             if x.rows() == 0 {
                 return Err(Error::EmptyBatch { op });
             }
+            // Named by the row of `y`, which a batch's own row would not be.
+            super::check_finite_cells(y_op, y)?;
         }
         if self.batch_size == 0 {
             return Err(Error::InvalidHyperParameter { name: "batch_size", value: 0.0, expected: "at least 1" });
@@ -420,6 +429,13 @@ where
 {
     net.zero_grad();
     net.try_forward(x)?;
+    // Backward refuses a non-finite output (a NaN input, or weights that
+    // diverged); its loss, non-finite too, says where training was.
+    if let Some(value) = loss_of_non_finite_output(net, loss, y)?
+        && !value.is_finite()
+    {
+        return Err(Error::NonFiniteLoss { epoch, batch, value: value.as_f64() });
+    }
     let value = net.try_backward_loss(loss, y)?;
     // The loss is known before the step, so a bad one leaves the weights alone.
     if !value.is_finite() {
@@ -430,6 +446,26 @@ where
     net.check_gradients()?;
     optimizer.step(net)?;
     Ok(value)
+}
+
+/// `None` if the last forward pass's output is finite; else its loss against
+/// `y` (after the loss's [`validate`](Loss::validate)), which
+/// [`Mlp::try_loss`] refuses to compute: `Fit` reports it, as the loss of a
+/// batch or of the validation set.
+fn loss_of_non_finite_output<T, L, F>(net: &Mlp<T, L>, loss: &F, y: &Matrix<T>) -> Result<Option<T>>
+where
+    T: Scalar,
+    L: Layers<T>,
+    F: Loss<T> + ?Sized,
+{
+    match net.output() {
+        Some(output) if crate::first_non_finite(output.as_slice()).is_some() => {
+            let (output, target, width) = (output.as_slice(), y.as_slice(), output.cols());
+            loss.validate(output, target, width)?;
+            Ok(Some(loss.value(output, target, width)))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Copies rows `indices` of `source` into `batch`, in that order.

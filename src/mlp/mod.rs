@@ -61,6 +61,12 @@ use crate::{Activation, Dense, Error, Layers, Loss, Matrix, Optimizer, Parameter
 /// gradient descent. The buffers are reused: after the first step at a batch
 /// size, a training step allocates nothing.
 ///
+/// The cached forward pass belongs to the weights that made it: an optimizer
+/// step that updates them (as [`set_parameters`](Mlp::set_parameters) and
+/// [`layer_mut`](Mlp::layer_mut)) drops it, so a backward needs a new forward
+/// pass first ([`Error::NoForwardPass`] otherwise). A step refused by its
+/// checks (a NaN gradient, say) changes nothing, the cache included.
+///
 /// # Errors and panics: one rule
 /// Every operation of the training loop that can fail on the caller's data
 /// comes as a pair: `try_x` returns a [`Result`] and changes nothing on error,
@@ -118,19 +124,29 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     }
 
     /// A network of `layers`, checking that there is at least one layer, no
-    /// width is zero, and each layer's inputs equal the previous layer's outputs.
+    /// width is zero, each layer's weight and bias fit its widths, and each
+    /// layer's inputs equal the previous layer's outputs.
     ///
     /// # Errors
-    /// [`Error::InvalidWidths`] or [`Error::LayersDoNotChain`].
+    /// [`Error::InvalidWidths`] (naming the layer and its widths) or
+    /// [`Error::LayersDoNotChain`].
     pub fn try_new(layers: L) -> Result<Self> {
         let count = layers.count();
         if count == 0 {
-            return Err(Error::InvalidWidths { reason: "a network needs at least one layer" });
+            let reason = "a network needs at least one layer";
+            return Err(Error::InvalidWidths { reason, layer: None, inputs: 0, outputs: 0 });
         }
         for index in 0..count {
             let layer = layers.layer(index);
-            if layer.inputs() == 0 || layer.outputs() == 0 {
-                return Err(Error::InvalidWidths { reason: "every width must be at least 1" });
+            let (inputs, outputs) = (layer.inputs(), layer.outputs());
+            let invalid = |reason| Err(Error::InvalidWidths { reason, layer: Some(index), inputs, outputs });
+            if inputs == 0 || outputs == 0 {
+                return invalid("every width must be at least 1");
+            }
+            // Every constructor of `Dense` keeps this; checked so that no layer
+            // reaches the products with a weight of another size.
+            if inputs.checked_mul(outputs) != Some(layer.weight().len()) || layer.bias().len() != outputs {
+                return invalid("its weight or bias does not hold inputs x outputs or outputs values");
             }
             if index > 0 {
                 let previous_outputs = layers.layer(index - 1).outputs();
@@ -278,12 +294,27 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
         self.input_grad_wanted
     }
 
-    /// The gradient of the loss with respect to the last backward's input batch,
-    /// if [`Mlp::set_input_grad`] was on.
+    /// The gradient of the loss with respect to the last backward's input
+    /// batch, if [`Mlp::set_input_grad`] is on and was on for that backward.
+    /// `None` before it, and from a forward pass (a new batch) until its
+    /// backward: never a gradient of another batch.
+    ///
+    /// ```
+    /// use tinymlp::{Act, DynMlp, HalfMse, Init, Matrix, Rng};
+    ///
+    /// let mut net = DynMlp::<f64>::from_widths(&[2, 3, 1], Act::Tanh, Act::Identity, Init::TorchDefault, &mut Rng::new(0))?;
+    /// net.set_input_grad(true);
+    /// net.forward(&Matrix::zeros(4, 2));
+    /// assert!(net.input_grad().is_none(), "no backward on this batch yet");
+    /// net.try_backward_loss(&HalfMse, &Matrix::zeros(4, 1))?;
+    /// assert_eq!(net.input_grad().map(Matrix::shape), Some((4, 2)));
+    /// # Ok::<(), tinymlp::Error>(())
+    /// ```
     #[must_use]
     pub fn input_grad(&self) -> Option<&Matrix<T>> {
-        (self.input_grad_wanted && self.cache.batch.is_some() && !self.cache.input_grad.is_empty())
-            .then_some(&self.cache.input_grad)
+        // Emptied by every forward pass and by every backward that does not
+        // compute it, so a non-empty gradient is the last backward's.
+        (self.input_grad_wanted && !self.cache.input_grad.is_empty()).then_some(&self.cache.input_grad)
     }
 
     /// The output of the last forward pass.
@@ -308,6 +339,8 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
         let cache = &mut self.cache;
         cache.input.reshape_for(batch, x.cols());
         cache.input.as_mut_slice().copy_from_slice(x.as_slice());
+        // The input gradient of the previous batch is not this batch's.
+        cache.input_grad.reshape_for(0, 0);
         for index in 0..self.layers.count() {
             let layer = self.layers.layer(index);
             let (before, rest) = cache.out.split_at_mut(index);
@@ -336,8 +369,12 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     /// gradients.
     ///
     /// # Errors
-    /// [`Error::NoForwardPass`] before a forward pass; [`Error::ShapeMismatch`]
-    /// if `target` does not fit the output.
+    /// [`Error::NoForwardPass`] before a forward pass (or after the
+    /// parameters changed since); [`Error::ShapeMismatch`]
+    /// if `target` does not fit the output; [`Error::NonFinite`] for a NaN or
+    /// infinite value in `target` (named `loss target row {r} col {c}`) or in
+    /// the output (`network output row {r} col {c}`, e.g. from a NaN input or
+    /// diverged weights); any error of the loss's [`validate`](Loss::validate).
     pub fn try_loss<F: Loss<T> + ?Sized>(&self, loss: &F, target: &Matrix<T>) -> Result<T> {
         let output = self.checked_output(loss, target)?;
         Ok(loss.value(output.as_slice(), target.as_slice(), output.cols()))
@@ -357,8 +394,11 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     /// gradients to the layers' buffers. Returns the loss.
     ///
     /// # Errors
-    /// [`Error::NoForwardPass`] before a forward pass; [`Error::ShapeMismatch`]
-    /// if `target` does not fit. Nothing is changed then.
+    /// As [`Mlp::try_loss`]: [`Error::NoForwardPass`] before a forward pass (or
+    /// after the parameters changed since); [`Error::ShapeMismatch`] if
+    /// `target` does not fit; [`Error::NonFinite`] naming the row and column
+    /// of a NaN or infinite target or output; the loss's own errors. Nothing
+    /// is changed then.
     pub fn try_backward_loss<F: Loss<T> + ?Sized>(&mut self, loss: &F, target: &Matrix<T>) -> Result<T> {
         let output = self.checked_output(loss, target)?;
         let (width, value) = (output.cols(), loss.value(output.as_slice(), target.as_slice(), output.cols()));
@@ -383,7 +423,8 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     /// to the layers' buffers.
     ///
     /// # Errors
-    /// [`Error::NoForwardPass`] before a forward pass; [`Error::ShapeMismatch`]
+    /// [`Error::NoForwardPass`] before a forward pass (or after the
+    /// parameters changed since); [`Error::ShapeMismatch`]
     /// if `output_grad` is not the output's shape. Nothing is changed then.
     pub fn try_backward(&mut self, output_grad: &Matrix<T>) -> Result<()> {
         let batch = self.cache.batch.ok_or(Error::NoForwardPass)?;
@@ -418,7 +459,8 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
 
     /// Plain gradient descent, `p ← p − lr·grad` for every parameter: the
     /// update of [`Sgd`](crate::Sgd) without momentum (the same code), checked
-    /// like every optimizer step.
+    /// like every optimizer step. As every step that updates the weights, it
+    /// drops the cached forward pass: forward again before the next backward.
     ///
     /// # Errors
     /// [`Error::InvalidHyperParameter`] for a NaN, infinite or negative `lr`;
@@ -473,12 +515,12 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
             return Err(Error::ParameterCount { expected, found: values.len() });
         }
         let mut rest = values;
+        // The walk drops the cached forward pass.
         self.visit_parameters(&mut |params, _| {
             let (head, tail) = rest.split_at(params.len());
             params.copy_from_slice(head);
             rest = tail;
         });
-        self.cache.batch = None;
         Ok(())
     }
 
@@ -533,6 +575,9 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
         if target.shape() != expected {
             return Err(Error::ShapeMismatch { op: "loss target", expected, found: target.shape() });
         }
+        // A NaN would pass silently into the loss (Ok(NaN)) and every gradient.
+        check_finite_cells("loss target", target)?;
+        check_finite_cells("network output", output)?;
         loss.validate(output.as_slice(), target.as_slice(), output.cols())?;
         Ok(output)
     }
@@ -556,7 +601,11 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
                     cache.input_grad.reshape_for(batch, layer.inputs());
                     Some(cache.input_grad.as_mut_slice())
                 }
-                None => None,
+                None => {
+                    // Not computed for this backward: drop an older batch's.
+                    cache.input_grad.reshape_for(0, 0);
+                    None
+                }
             };
             layer.backward_batch(
                 input.as_slice(),
@@ -569,10 +618,36 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     }
 }
 
+/// `Ok` if every value of `matrix` is finite, else [`Error::NonFinite`] naming
+/// `what` and the first bad value's row and column (e.g. `loss target row 1 col 0`).
+pub(crate) fn check_finite_cells<T: Scalar>(what: &str, matrix: &Matrix<T>) -> Result<()> {
+    match crate::first_non_finite(matrix.as_slice()) {
+        Some((index, value)) => {
+            let (row, col) = (index / matrix.cols(), index % matrix.cols());
+            let what = crate::Name::format(format_args!("{what} row {row} col {col}"));
+            Err(Error::NonFinite { what, index, value: value.as_f64() })
+        }
+        None => Ok(()),
+    }
+}
+
 impl<T: Scalar, L: Layers<T>> Parameters<T> for Mlp<T, L> {
+    /// Walks every layer's weights, then bias. The parameters may change, so
+    /// the cached forward pass is dropped: a backward after an optimizer's
+    /// step is [`Error::NoForwardPass`] instead of gradients of the old weights.
     fn visit_parameters(&mut self, f: &mut dyn FnMut(&mut [T], &[T])) {
+        self.cache.batch = None;
         for index in 0..self.layers.count() {
             self.layers.layer_mut(index).visit_parameters(f);
+        }
+    }
+
+    /// The same walk, reading only: the cached forward pass is kept (a step
+    /// refused after its checks changes nothing).
+    fn inspect_parameters(&mut self, f: &mut dyn FnMut(&[T], &[T])) {
+        for layer in self.iter_layers() {
+            f(layer.weight(), layer.weight_grad());
+            f(layer.bias(), layer.bias_grad());
         }
     }
 }

@@ -61,6 +61,16 @@ pub trait Parameters<T: Scalar> {
     /// Calls `f(values, gradients)` once per parameter tensor, always in the
     /// same order (for a network: each layer's weights, then its bias).
     fn visit_parameters(&mut self, f: &mut dyn FnMut(&mut [T], &[T]));
+
+    /// Calls `f(values, gradients)` once per parameter tensor, in the order of
+    /// [`visit_parameters`](Parameters::visit_parameters), to read them only:
+    /// what an optimizer does before it decides to update (checking the
+    /// gradients, sizing its state), so that a refused step changes nothing.
+    /// The default goes through `visit_parameters`; a network that drops its
+    /// cached forward pass there (parameters may change) overrides this to keep it.
+    fn inspect_parameters(&mut self, f: &mut dyn FnMut(&[T], &[T])) {
+        self.visit_parameters(&mut |values, grads| f(values, grads));
+    }
 }
 
 /// Updates parameters from their gradients, keeping its own state (moments,
@@ -172,11 +182,11 @@ pub(crate) trait Moments<T> {
 impl<T: Scalar> Moments<T> for Vec<Vec<T>> {
     fn fit(&mut self, params: &mut dyn Parameters<T>) -> Result<()> {
         if self.is_empty() {
-            params.visit_parameters(&mut |values, _| self.push(alloc::vec![T::zero(); values.len()]));
+            params.inspect_parameters(&mut |values, _| self.push(alloc::vec![T::zero(); values.len()]));
             return Ok(());
         }
         let (mut index, mut mismatch) = (0usize, None);
-        params.visit_parameters(&mut |values, _| {
+        params.inspect_parameters(&mut |values, _| {
             let expected = self.get(index).map_or(0, Vec::len);
             if mismatch.is_none() && index < self.len() && expected != values.len() {
                 mismatch = Some(Error::OptimizerState { tensor: Some(index), expected, found: values.len() });
@@ -200,7 +210,7 @@ impl<T: Scalar> Moments<T> for Vec<Vec<T>> {
 impl<T: Scalar, const N: usize> Moments<T> for [T; N] {
     fn fit(&mut self, params: &mut dyn Parameters<T>) -> Result<()> {
         let mut total = 0usize;
-        params.visit_parameters(&mut |values, _| total = total.saturating_add(values.len()));
+        params.inspect_parameters(&mut |values, _| total = total.saturating_add(values.len()));
         if total == N { Ok(()) } else { Err(Error::StateSize { expected: N, found: total }) }
     }
 
@@ -230,7 +240,7 @@ pub(crate) fn check_gradients<T: Scalar, P: Parameters<T> + ?Sized>(params: &mut
     // Only the position is kept while visiting; the error (and its name) is
     // made after, which keeps the visiting closure's frame small.
     let (mut tensor, mut found) = (0usize, None);
-    params.visit_parameters(&mut |_, grads| {
+    params.inspect_parameters(&mut |_, grads| {
         if found.is_none()
             && let Some((index, value)) = crate::first_non_finite(grads)
         {
