@@ -374,7 +374,7 @@ pub enum Error {
         /// The value.
         value: f64,
     },
-    /// The [`Schedule`](crate::Schedule) of a [`Fit`](crate::Fit) gave a
+    /// The [`Schedule`](crate::Schedule) of a `Fit` gave a
     /// learning rate that the optimizer refuses (NaN, negative, infinite, or
     /// beyond the parameters' type), at the start of epoch `epoch`: the
     /// epochs before it were trained, and the optimizer keeps their rate.

@@ -15,7 +15,7 @@
 //! counted, not reported as an error.
 //!
 //! Files: `mod.rs` holds the stencil, [`check_gradient`] and the activation and
-//! loss checks; `network.rs` holds [`check_network`], which checks a whole
+//! loss checks; `network.rs` holds `check_network` (`alloc`), which checks a whole
 //! network's weight, bias and input gradients.
 //!
 //! ```

@@ -13,6 +13,11 @@
 //! Every optimizer saves and restores its state through [`OptimizerState`]
 //! (`state.rs`, with `alloc`): safetensors tensors named after the parameters
 //! ([`ParameterInfo`]), so that training resumes bit for bit.
+//!
+//! Files: `mod.rs` holds [`Parameters`], [`Optimizer`], [`Moments`] and the
+//! checks every step makes; `sgd.rs` [`Sgd`] and [`StaticSgd`]; `adam.rs`
+//! [`Adam`] and [`StaticAdam`]; `rmsprop.rs` [`RmsProp`]; `schedule.rs` the
+//! [`Schedule`]s; `state.rs` [`OptimizerState`] and its file format.
 
 /// [`Optimizer::state`] and [`Optimizer::state_mut`] for an optimizer that
 /// implements [`OptimizerState`] itself (every optimizer of this crate).
@@ -112,7 +117,7 @@ pub trait Optimizer<T: Scalar> {
     /// parameters' shapes differ from those the optimizer's state was built
     /// for. Nothing is updated then. (The hyper-parameters were checked when
     /// they were set.) A finite rate so large that `lr · gradient` overflows
-    /// still makes infinite weights: [`check_parameters`](crate::Mlp::check_parameters)
+    /// still makes infinite weights: `Mlp::check_parameters`
     /// finds them.
     fn step(&mut self, params: &mut dyn Parameters<T>) -> Result<()>;
 
