@@ -226,3 +226,33 @@ fn a_refused_step_keeps_the_forward_pass_and_a_step_drops_it() {
     adam.step(&mut net).unwrap();
     assert_eq!(net.try_backward_loss(&HalfMse, &y), Err(Error::NoForwardPass));
 }
+
+#[test]
+fn a_nan_target_or_output_is_an_error_naming_its_row_and_nothing_changes() {
+    let (x, mut y) = batch::<f64>(0, 3);
+    let mut net = static_copy(&heap::<f64>(3));
+    net.forward(&x);
+    let before = bits(&static_gradients(&net));
+    y[1][0] = f64::NAN;
+    match net.try_backward_loss(&HalfMse, &y) {
+        Err(Error::NonFinite { what, index, value }) => {
+            assert_eq!((what.as_str(), index), ("loss target row 1", 1));
+            assert!(value.is_nan());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(bits(&static_gradients(&net)), before);
+    // A NaN input makes a NaN output: named as the output.
+    let (mut x, y) = batch::<f64>(0, 3);
+    x[2][1] = f64::NAN;
+    net.forward(&x);
+    match net.try_backward_loss(&HalfMse, &y) {
+        Err(Error::NonFinite { what, index, .. }) => assert_eq!((what.as_str(), index), ("network output row 2", 2)),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(bits(&static_gradients(&net)), before);
+    // The forward pass is kept: a good target still works.
+    let (x, y) = batch::<f64>(0, 3);
+    net.forward(&x);
+    assert!(net.try_backward_loss(&HalfMse, &y).unwrap().is_finite());
+}

@@ -291,8 +291,10 @@ impl<T: Scalar, L: StaticLayers<T, IN, OUT>, const IN: usize, const OUT: usize, 
     /// # Errors
     /// [`Error::NoForwardPass`] before a forward pass (or after
     /// [`StaticMlp::layers_mut`]); [`Error::ShapeMismatch`] if `W` is not the
-    /// loss's target width; the loss's own [`validate`](Loss::validate)
-    /// errors. Nothing changes then.
+    /// loss's target width; [`Error::NonFinite`] for a NaN or infinite target
+    /// or output, named `loss target row r` or `network output row r`, with
+    /// its flat index (`r · W + column`, or `r · OUT + column`); the loss's own
+    /// [`validate`](Loss::validate) errors. Nothing changes then.
     pub fn try_backward_loss<F: Loss<T> + ?Sized, const W: usize>(
         &mut self,
         loss: &F,
@@ -307,6 +309,9 @@ impl<T: Scalar, L: StaticLayers<T, IN, OUT>, const IN: usize, const OUT: usize, 
         }
         let (output, delta) = L::output(&mut self.tape);
         let (output, target) = (output.as_flattened(), target.as_flattened());
+        // A NaN would pass silently into the loss (Ok(NaN)) and every gradient.
+        check_finite_rows("loss target row ", target, W)?;
+        check_finite_rows("network output row ", output, OUT)?;
         loss.validate(output, target, OUT)?;
         let value = loss.value(output, target, OUT);
         loss.gradient(output, target, OUT, delta.as_flattened_mut());
@@ -341,6 +346,18 @@ impl<T: Scalar, L: StaticLayers<T, IN, OUT>, const IN: usize, const OUT: usize, 
         // The optimizer's checks read through `inspect_parameters`, which
         // keeps the forward pass; only the walk that writes drops it.
         crate::Optimizer::step(&mut StaticSgd::<T, 0>::with_lr(lr.as_f64())?, self)
+    }
+}
+
+/// `Ok` if every value is finite, else [`Error::NonFinite`] named `what` and
+/// the row (of `width` values) of the first that is not, with its flat index
+/// (without `core::fmt`, so that a no-heap training step links no formatting).
+fn check_finite_rows<T: Scalar>(what: &str, values: &[T], width: usize) -> Result<()> {
+    match crate::first_non_finite(values) {
+        Some((index, value)) => {
+            Err(Error::NonFinite { what: crate::Name::numbered(what, index / width), index, value: value.as_f64() })
+        }
+        None => Ok(()),
     }
 }
 
