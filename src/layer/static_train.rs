@@ -310,8 +310,14 @@ impl<T: Scalar, L: StaticLayers<T, IN, OUT>, const IN: usize, const OUT: usize, 
         let (output, delta) = L::output(&mut self.tape);
         let (output, target) = (output.as_flattened(), target.as_flattened());
         // A NaN would pass silently into the loss (Ok(NaN)) and every gradient.
-        check_finite_rows("loss target row ", target, W)?;
-        check_finite_rows("network output row ", output, OUT)?;
+        // (The error is built out of line, straight into the return value:
+        // a `Result` temporary here would deepen every step's stack.)
+        let target_bad = crate::first_non_finite(target).map(|(index, value)| ("loss target row ", index, W, value));
+        if let Some((what, index, width, value)) = target_bad.or_else(|| {
+            crate::first_non_finite(output).map(|(index, value)| ("network output row ", index, OUT, value))
+        }) {
+            return non_finite_row(what, index, width, value.as_f64());
+        }
         loss.validate(output, target, OUT)?;
         let value = loss.value(output, target, OUT);
         loss.gradient(output, target, OUT, delta.as_flattened_mut());
@@ -349,16 +355,14 @@ impl<T: Scalar, L: StaticLayers<T, IN, OUT>, const IN: usize, const OUT: usize, 
     }
 }
 
-/// `Ok` if every value is finite, else [`Error::NonFinite`] named `what` and
-/// the row (of `width` values) of the first that is not, with its flat index
-/// (without `core::fmt`, so that a no-heap training step links no formatting).
-fn check_finite_rows<T: Scalar>(what: &str, values: &[T], width: usize) -> Result<()> {
-    match crate::first_non_finite(values) {
-        Some((index, value)) => {
-            Err(Error::NonFinite { what: crate::Name::numbered(what, index / width), index, value: value.as_f64() })
-        }
-        None => Ok(()),
-    }
+/// [`Error::NonFinite`] named `what` and the row (of `width` values) of the
+/// value at flat `index`, without `core::fmt` (a no-heap training step links
+/// no formatting); out of line, so that its name takes no room in the frame
+/// of every training step (the firmware's stack).
+#[cold]
+#[inline(never)]
+fn non_finite_row<R>(what: &str, index: usize, width: usize, value: f64) -> Result<R> {
+    Err(Error::NonFinite { what: crate::Name::numbered(what, index / width), index, value })
 }
 
 impl<T: Scalar, L: StaticLayers<T, IN, OUT>, const IN: usize, const OUT: usize, const B: usize> Parameters<T>
