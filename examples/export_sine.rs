@@ -2,9 +2,13 @@
 //! crate: writes `examples/embed/sine_net.safetensors` (the trained weights)
 //! and `examples/embed/src/sine_net.rs` (a `static` of `StaticLinear` layers
 //! with those exact weights), then reports its size and inference time.
+//! `--out DIR` writes `DIR/sine_net.safetensors` and `DIR/src/sine_net.rs`
+//! instead, leaving the committed files alone (the trained bits depend on the
+//! CPU's product path, see `tinymlp::kernels`).
 //!
 //! ```text
 //! cargo run --release --example export_sine
+//! cargo run --release --example export_sine -- --out /tmp/sine
 //! ```
 
 use std::process::ExitCode;
@@ -25,6 +29,13 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let dir = match args.as_slice() {
+        [] => DIR.to_string(),
+        [flag, dir] if flag == "--out" => dir.clone(),
+        _ => return Err(format!("unexpected arguments {args:?}; usage: export_sine [--out DIR]")),
+    };
+    std::fs::create_dir_all(format!("{dir}/src")).map_err(|e| format!("{dir}/src: {e}"))?;
     let err = |e: tinymlp::Error| e.to_string();
     let xs: Vec<f32> = (0..200).map(|i| i as f32 / 199.0).collect();
     let target = |x: f32| (4.0 * std::f32::consts::PI * x).sin().powi(2);
@@ -46,8 +57,8 @@ fn run() -> Result<(), String> {
     }
     println!("trained [1, 32, 32, 1] tanh/identity in f32: 0.5·MSE {loss:.3e} after {steps} Adam steps");
 
-    let weights = format!("{DIR}/sine_net.safetensors");
-    let source = format!("{DIR}/src/sine_net.rs");
+    let weights = format!("{dir}/sine_net.safetensors");
+    let source = format!("{dir}/src/sine_net.rs");
     std::fs::write(&weights, net.to_safetensors()).map_err(|e| format!("{weights}: {e}"))?;
     std::fs::write(&source, net.to_rust_source("SINE_NET").map_err(err)?).map_err(|e| format!("{source}: {e}"))?;
     println!("wrote {weights}\nwrote {source}");
