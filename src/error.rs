@@ -189,7 +189,9 @@ pub enum Error {
         /// The layer's index.
         layer: usize,
     },
-    /// A value is NaN or infinite where finite numbers are required.
+    /// A value is NaN or infinite where finite numbers are required. (`==`
+    /// compares `value` too, so an error holding NaN is not `==` to itself:
+    /// compare such errors with `matches!` or their text.)
     NonFinite {
         /// What holds it, e.g. a tensor's name or `"x"`.
         what: Name,
