@@ -306,7 +306,12 @@ impl LayerInit {
     /// bias high` (which must also be finite apart, and `low <= high`).
     pub fn check<T: Scalar>(&self, inputs: usize, outputs: usize) -> Result<()> {
         let (name, value) = self.weight.parameter();
-        check_finite_in::<T>(name, value, self.weight.draw(inputs, outputs).largest())?;
+        let draw = self.weight.draw(inputs, outputs);
+        check_finite_in::<T>(name, value, draw.largest())?;
+        if let Draw::Uniform(bound) = draw {
+            // `Rng::uniform(-bound, bound)` computes `high - low = 2·bound` in f64.
+            uniform_span_is_finite(name, value, -bound, bound)?;
+        }
         match self.bias {
             BiasInit::Zeros | BiasInit::TorchDefault => Ok(()),
             BiasInit::Constant(value) => check_finite_in::<T>("constant bias", value, value.abs()),
@@ -314,13 +319,24 @@ impl LayerInit {
                 // The draws lie between the bounds.
                 check_finite_in::<T>("uniform bias low", low, low.abs())?;
                 check_finite_in::<T>("uniform bias high", high, high.abs())?;
-                if !(low <= high && (high - low).is_finite()) {
-                    let expected = "a finite value at most high, with high - low finite";
+                if low > high {
+                    let expected = "a finite value at most high";
                     return Err(Error::InvalidHyperParameter { name: "uniform bias low", value: low, expected });
                 }
-                Ok(())
+                uniform_span_is_finite("uniform bias low", low, low, high)
             }
         }
+    }
+}
+
+/// `Ok` if [`Rng::uniform`]`(low, high)` can draw: its `high - low` is finite
+/// in f64; else an error naming the parameter that sets the range.
+fn uniform_span_is_finite(name: &'static str, value: f64, low: f64, high: f64) -> Result<()> {
+    if (high - low).is_finite() {
+        Ok(())
+    } else {
+        let expected = "a value whose uniform range (high - low) is finite";
+        Err(Error::InvalidHyperParameter { name, value, expected })
     }
 }
 

@@ -93,6 +93,13 @@ fn adams_derived_factors_must_be_finite_too() {
     assert!(Adam::<f32>::new(AdamConfig { decoupled_weight_decay: false, ..adamw }).is_ok());
     let adamw = AdamConfig { lr: 1e200, weight_decay: 1e200, ..AdamConfig::adamw() };
     refused(Adam::<f64>::new(adamw), "weight_decay", 1e200);
+    // A new rate that breaks the same check is refused naming the rate.
+    let mut adamw = Adam::<f32>::new(AdamConfig { lr: 1e-3, weight_decay: 1e10, ..AdamConfig::adamw() }).unwrap();
+    refused(adamw.try_set_lr(1e37), "lr", 1e37);
+    assert_eq!(adamw.lr(), 1e-3);
+    let mut adamw =
+        StaticAdam::<f32, 2>::new(AdamConfig { lr: 1e-3, weight_decay: 1e10, ..AdamConfig::adamw() }).unwrap();
+    refused(adamw.try_set_lr(1e37), "lr", 1e37);
 }
 
 #[test]
@@ -219,6 +226,19 @@ fn a_schedule_giving_a_bad_rate_stops_fit_naming_the_epoch() {
         .run(&mut other, &mut Adam::with_lr(0.1).unwrap(), &HalfMse, &x, &y, |_, _| ControlFlow::Continue(()))
         .unwrap_err();
     assert!(matches!(error, Error::ScheduleRate { epoch: 1, lr, .. } if lr.is_nan()), "{error:?}");
+
+    // AdamW refuses a rate whose lr · weight_decay overflows (in f32: epoch 1's
+    // lr 1e37 passes the other checks, lr · 100 does not): a schedule's too.
+    let mut other =
+        DynMlp::<f32>::from_widths(&[1, 4, 1], Act::Tanh, Act::Identity, Init::TorchDefault, &mut Rng::new(3)).unwrap();
+    let (x, y) = (Matrix::column(&[-1.0f32, 0.0, 1.0]), Matrix::column(&[1.0f32, 0.0, 1.0]));
+    let mut adamw = Adam::<f32>::new(AdamConfig { lr: 1e-3, weight_decay: 100.0, ..AdamConfig::adamw() }).unwrap();
+    let error = Fit::new(2, 2)
+        .schedule(&Exponential { gamma: 1e40 })
+        .run(&mut other, &mut adamw, &HalfMse, &x, &y, |_, _| ControlFlow::Continue(()))
+        .unwrap_err();
+    assert!(matches!(error, Error::ScheduleRate { epoch: 1, .. }), "{error:?}");
+    assert_eq!(adamw.lr(), 1e-3);
 }
 
 /// The learning rate a state file restores is checked as `try_set_lr` checks

@@ -237,6 +237,11 @@ fn initialisers_that_would_draw_nan_or_infinity_are_refused_naming_the_parameter
     assert!(build::<f64>(Init::Constant { weight: 1e300, bias: 0.0 }).is_ok());
     assert_eq!(name_of(build::<f32>(Init::XavierNormal { gain: 1e38 }).unwrap_err()), "gain");
     assert!(build::<f32>(Init::XavierNormal { gain: 1e30 }).unwrap().check_parameters().is_ok());
+    // A uniform bound finite in f64 whose range 2·bound is not: the draws would be infinite.
+    for init in [Init::XavierUniform { gain: 1e308 }, Init::KaimingUniform { gain: 1e308, mode: FanMode::FanIn }] {
+        assert_eq!(name_of(build::<f64>(init).unwrap_err()), "gain", "{init:?}");
+    }
+    assert!(build::<f64>(Init::XavierUniform { gain: 1e300 }).unwrap().check_parameters().is_ok());
     assert_eq!(name_of(build::<f64>(Init::Constant { weight: 0.5, bias: f64::NAN }).unwrap_err()), "constant bias");
     let biases = [
         (BiasInit::Constant(f64::INFINITY), "constant bias"),

@@ -327,10 +327,10 @@ impl<'v, T: Scalar> Fit<'v, T> {
         for epoch in start..self.epochs {
             if let Some(schedule) = self.schedule {
                 let lr = schedule.lr(base_lr, epoch);
+                // Whatever the optimizer names (AdamW's check of
+                // lr · weight_decay names weight_decay), the rate is what changed.
                 optimizer.try_set_lr(lr).map_err(|err| match err {
-                    Error::InvalidHyperParameter { name: "lr", expected, .. } => {
-                        Error::ScheduleRate { epoch, lr, expected }
-                    }
+                    Error::InvalidHyperParameter { expected, .. } => Error::ScheduleRate { epoch, lr, expected },
                     other => other,
                 })?;
             }

@@ -7,7 +7,7 @@ use super::{
     Moments, Optimizer, Parameters, check_gradients, check_lr, check_range, check_value, for_each_tensor, lerp_large,
     lerp_small,
 };
-use crate::{Result, Scalar};
+use crate::{Error, Result, Scalar};
 
 /// Adam's hyper-parameters; `Default` is PyTorch's default.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -137,7 +137,7 @@ impl<T: Scalar> Optimizer<T> for Adam<T> {
     }
 
     fn try_set_lr(&mut self, lr: f64) -> Result<()> {
-        self.config = AdamConfig { lr, ..self.config }.validate::<T>()?;
+        self.config = AdamConfig { lr, ..self.config }.validate::<T>().map_err(|err| naming_lr(err, lr))?;
         Ok(())
     }
 
@@ -170,6 +170,17 @@ impl AdamConfig {
             check_range("weight_decay", weight_decay, ok, "lr · weight_decay finite in the parameters' type")?;
         }
         Ok(self)
+    }
+}
+
+/// A refusal of a new rate names `lr`, whichever check refused it (AdamW's
+/// `lr · weight_decay` is checked under `weight_decay` at construction).
+fn naming_lr(err: Error, lr: f64) -> Error {
+    match err {
+        Error::InvalidHyperParameter { expected, .. } => {
+            Error::InvalidHyperParameter { name: "lr", value: lr, expected }
+        }
+        other => other,
     }
 }
 
@@ -365,7 +376,7 @@ impl<T: Scalar, const N: usize> Optimizer<T> for StaticAdam<T, N> {
     }
 
     fn try_set_lr(&mut self, lr: f64) -> Result<()> {
-        self.config = AdamConfig { lr, ..self.config }.validate::<T>()?;
+        self.config = AdamConfig { lr, ..self.config }.validate::<T>().map_err(|err| naming_lr(err, lr))?;
         Ok(())
     }
 

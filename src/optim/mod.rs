@@ -130,8 +130,9 @@ pub trait Optimizer<T: Scalar> {
     /// [`Error::InvalidHyperParameter`](crate::Error::InvalidHyperParameter)
     /// naming `lr` for a rate the constructor would refuse with the other
     /// hyper-parameters: NaN, negative, infinite, not finite in `T` (`1e39`
-    /// for `f32`), or (Adam) with `lr / (1 - beta1)` not finite in `T`. The
-    /// optimizer keeps its rate then.
+    /// for `f32`), or (Adam) with `lr / (1 - beta1)` not finite in `T`, or
+    /// (AdamW) with `lr · weight_decay` not finite in `T`. The optimizer
+    /// keeps its rate then.
     ///
     /// ```
     /// use tinymlp::{Error, Optimizer, Sgd};
