@@ -55,7 +55,7 @@ pub enum Error {
     },
     /// Two operands of `op` have shapes that do not fit together.
     ShapeMismatch {
-        /// The operation, e.g. `"matmul"` or `"forward"`.
+        /// The operation, e.g. `"forward"` or `"loss target"`.
         op: &'static str,
         /// The shape the operation needed (rows, cols).
         expected: (usize, usize),
@@ -513,6 +513,9 @@ pub(crate) mod alloc_free {
             };
             self.bytes[end..end + CUT.len()].copy_from_slice(CUT.as_bytes());
             end += CUT.len();
+            // Bytes past the end stay zero, so that the derived `==` sees
+            // only the text (a cut can step back over a stored character).
+            self.bytes[end..].fill(0);
             self.len = end as u8 | CUT_FLAG;
         }
     }
@@ -844,6 +847,13 @@ mod tests {
         assert_eq!(pieces.as_str(), format!("{}...", "a".repeat(43)));
         pieces.write_str("more").unwrap();
         assert_eq!(pieces.as_str(), format!("{}...", "a".repeat(43)), "no text after the cut");
+        // Equal text is an equal name, however it was written: a cut that
+        // steps back over a stored character leaves no stale bytes behind.
+        let stored = format!("{}😀ab", "a".repeat(40));
+        let mut two_writes = Name::new(&stored);
+        two_writes.write_str("c").unwrap();
+        assert_eq!(two_writes.as_str(), Name::new(&format!("{stored}c")).as_str());
+        assert!(two_writes == Name::new(&format!("{stored}c")));
         for len in 0..120 {
             let text: String = "ab€".chars().cycle().take(len).collect();
             let kept = Name::new(&text);

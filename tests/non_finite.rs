@@ -73,17 +73,29 @@ fn a_learning_rate_of_nan_or_below_zero_is_refused_and_the_old_rate_kept() {
     let mut rmsprop = RmsProp::new(RmsPropConfig { lr: 0.1, ..RmsPropConfig::default() }).unwrap();
     let optimizers: [&mut StepWithLr; 3] = [
         &mut |lr, net| {
-            adam.try_set_lr(lr)?;
+            let old = adam.lr();
+            if let Err(err) = adam.try_set_lr(lr) {
+                assert_eq!(adam.lr().to_bits(), old.to_bits(), "the old rate is kept");
+                return Err(err);
+            }
             assert_eq!(adam.lr(), lr);
             adam.step(net)
         },
         &mut |lr, net| {
-            sgd.try_set_lr(lr)?;
+            let old = sgd.lr();
+            if let Err(err) = sgd.try_set_lr(lr) {
+                assert_eq!(sgd.lr().to_bits(), old.to_bits(), "the old rate is kept");
+                return Err(err);
+            }
             assert_eq!(sgd.lr(), lr);
             sgd.step(net)
         },
         &mut |lr, net| {
-            rmsprop.try_set_lr(lr)?;
+            let old = rmsprop.lr();
+            if let Err(err) = rmsprop.try_set_lr(lr) {
+                assert_eq!(rmsprop.lr().to_bits(), old.to_bits(), "the old rate is kept");
+                return Err(err);
+            }
             assert_eq!(rmsprop.lr(), lr);
             rmsprop.step(net)
         },

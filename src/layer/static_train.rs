@@ -289,8 +289,9 @@ impl<T: Scalar, L: StaticLayers<T, IN, OUT>, const IN: usize, const OUT: usize, 
     /// has `loss.target_width(OUT)` columns (`W`).
     ///
     /// # Errors
-    /// [`Error::NoForwardPass`] before a forward pass (or after
-    /// [`StaticMlp::layers_mut`]); [`Error::ShapeMismatch`] if `W` is not the
+    /// [`Error::NoForwardPass`] before a forward pass (or after the parameters
+    /// changed since: [`StaticMlp::layers_mut`], [`StaticMlp::try_step`] or an
+    /// optimizer's step); [`Error::ShapeMismatch`] if `W` is not the
     /// loss's target width; [`Error::NonFinite`] for a NaN or infinite target
     /// or output, named `loss target row r` or `network output row r`, with
     /// its flat index (`r · W + column`, or `r · OUT + column`); the loss's own

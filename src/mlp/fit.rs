@@ -263,8 +263,11 @@ impl<'v, T: Scalar> Fit<'v, T> {
     /// keeps their rate.
     ///
     /// During training, with the weights as they were before the failing step:
-    /// [`Error::NonFiniteLoss`] for a NaN or infinite batch loss (or output,
-    /// as a NaN input gives),
+    /// [`Error::NonFiniteLoss`] for a NaN or infinite batch loss (also when it
+    /// comes from a NaN or infinite output, as a NaN input gives); a
+    /// non-finite output whose loss is finite (a `-inf` logit under
+    /// cross-entropy) is [`Error::NonFinite`] naming the output's row and
+    /// column (see [`Mlp::try_loss`]);
     /// [`Error::NonFinite`] naming the first NaN or infinite gradient (e.g.
     /// `"gradient of layer 1 weight"`) when the loss is finite, and any error
     /// of the loss's [`validate`](Loss::validate) (such as a class index out of

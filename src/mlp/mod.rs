@@ -317,7 +317,9 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
         (self.input_grad_wanted && !self.cache.input_grad.is_empty()).then_some(&self.cache.input_grad)
     }
 
-    /// The output of the last forward pass.
+    /// The output of the last forward pass; `None` before one, and once the
+    /// parameters changed since (an optimizer step, `set_parameters`,
+    /// `layer_mut`, a load), as a backward then is [`Error::NoForwardPass`].
     #[must_use]
     pub fn output(&self) -> Option<&Matrix<T>> {
         self.cache.batch.map(|_| &self.cache.out[self.depth() - 1])
@@ -375,6 +377,8 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     /// infinite value in `target` (named `loss target row {r} col {c}`) or in
     /// the output (`network output row {r} col {c}`, e.g. from a NaN input or
     /// diverged weights); any error of the loss's [`validate`](Loss::validate).
+    /// (Stricter than PyTorch, whose cross-entropy accepts `-inf` logits as a
+    /// mask: a network's output is never meant to be infinite here.)
     pub fn try_loss<F: Loss<T> + ?Sized>(&self, loss: &F, target: &Matrix<T>) -> Result<T> {
         let output = self.checked_output(loss, target)?;
         Ok(loss.value(output.as_slice(), target.as_slice(), output.cols()))
