@@ -455,6 +455,24 @@ pub(crate) mod alloc_free {
         #[must_use]
         pub(crate) fn numbered(prefix: &str, number: usize) -> Self {
             let mut name = Self::new(prefix);
+            name.push_number(number);
+            name
+        }
+
+        /// `{what} row {row} col {col}` (e.g. `loss target row 3 col 1`),
+        /// without `core::fmt`, as [`Name::numbered`].
+        #[must_use]
+        pub(crate) fn cell(what: &str, row: usize, col: usize) -> Self {
+            let mut name = Self::new(what);
+            name.push(" row ");
+            name.push_number(row);
+            name.push(" col ");
+            name.push_number(col);
+            name
+        }
+
+        /// Appends `number` in decimal (cut as [`Name::push`] cuts).
+        fn push_number(&mut self, number: usize) {
             let mut digits = [0u8; 20];
             let mut start = digits.len();
             let mut rest = number;
@@ -467,8 +485,7 @@ pub(crate) mod alloc_free {
                 }
             }
             // ASCII digits: always a valid str.
-            name.push(core::str::from_utf8(&digits[start..]).unwrap_or("?"));
-            name
+            self.push(core::str::from_utf8(&digits[start..]).unwrap_or("?"));
         }
 
         /// The stored text.

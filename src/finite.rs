@@ -12,6 +12,34 @@
 
 use crate::{Error, Name, Result, Scalar};
 
+/// `Ok` if every value of the row-major `values` (rows of `width`) is finite,
+/// else [`Error::NonFinite`] naming the first bad one `{what} row {r} col {c}`
+/// with its flat index: the one check of a loss's target and of a network's
+/// output, for `Mlp` and `StaticMlp`. The error is made out of line, straight
+/// into the return value, so that a no-heap training step's frame (the
+/// firmware's stack) holds no name and links no formatting.
+pub(crate) fn check_finite_cells<T: Scalar>(what: &'static str, values: &[T], width: usize) -> Result<()> {
+    match first_non_finite(values) {
+        Some((index, value)) => non_finite_cell(what, index, width, value.as_f64()),
+        None => Ok(()),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn non_finite_cell(what: &'static str, index: usize, width: usize, value: f64) -> Result<()> {
+    let (row, col) = (index / width, index % width);
+    Err(Error::NonFinite { what: Name::cell(what, row, col), index, value })
+}
+
+/// Whether `value` is finite once rounded to `T` (an f64 above f32's range is
+/// not, in f32): the one test behind the checks of hyper-parameters,
+/// initialisers and activation parameters.
+#[must_use]
+pub(crate) fn is_finite_in<T: Scalar>(value: f64) -> bool {
+    T::from_f64(value).is_finite()
+}
+
 /// The index and value of the first NaN or infinity in `values`.
 #[must_use]
 pub fn first_non_finite<T: Scalar>(values: &[T]) -> Option<(usize, T)> {

@@ -196,7 +196,7 @@ fn check_finite_in<T: Scalar>(name: &'static str, value: f64, largest: f64) -> R
     if !value.is_finite() {
         return Err(Error::InvalidHyperParameter { name, value, expected: "a finite value" });
     }
-    if !largest.is_finite() || !T::from_f64(largest).is_finite() {
+    if !largest.is_finite() || !crate::finite::is_finite_in::<T>(largest) {
         let expected = "a value whose draws are finite in the network's element type";
         return Err(Error::InvalidHyperParameter { name, value, expected });
     }

@@ -236,7 +236,7 @@ fn a_nan_target_or_output_is_an_error_naming_its_row_and_nothing_changes() {
     y[1][0] = f64::NAN;
     match net.try_backward_loss(&HalfMse, &y) {
         Err(Error::NonFinite { what, index, value }) => {
-            assert_eq!((what.as_str(), index), ("loss target row 1", 1));
+            assert_eq!((what.as_str(), index), ("loss target row 1 col 0", 1));
             assert!(value.is_nan());
         }
         other => panic!("{other:?}"),
@@ -252,7 +252,9 @@ fn a_nan_target_or_output_is_an_error_naming_its_row_and_nothing_changes() {
     x[2][1] = f64::NAN;
     net.forward(&x);
     match net.try_backward_loss(&HalfMse, &y) {
-        Err(Error::NonFinite { what, index, .. }) => assert_eq!((what.as_str(), index), ("network output row 2", 2)),
+        Err(Error::NonFinite { what, index, .. }) => {
+            assert_eq!((what.as_str(), index), ("network output row 2 col 0", 2))
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!(bits(&static_gradients(&net)), before);

@@ -240,7 +240,7 @@ impl LeakyRelu {
 /// must be, in a network of either precision (a model file's activation spec
 /// does not depend on the file's precision).
 fn finite_in_f32(value: f64) -> bool {
-    (value as f32).is_finite()
+    crate::finite::is_finite_in::<f32>(value)
 }
 
 impl Default for LeakyRelu {

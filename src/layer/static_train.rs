@@ -293,8 +293,8 @@ impl<T: Scalar, L: StaticLayers<T, IN, OUT>, const IN: usize, const OUT: usize, 
     /// changed since: [`StaticMlp::layers_mut`], [`StaticMlp::try_step`] or an
     /// optimizer's step); [`Error::ShapeMismatch`] if `W` is not the
     /// loss's target width; [`Error::NonFinite`] for a NaN or infinite target
-    /// or output, named `loss target row r` or `network output row r`, with
-    /// its flat index (`r · W + column`, or `r · OUT + column`); the loss's own
+    /// or output, named `loss target row r col c` or `network output row r
+    /// col c`, with its flat index; the loss's own
     /// [`validate`](Loss::validate) errors. Nothing changes then.
     pub fn try_backward_loss<F: Loss<T> + ?Sized, const W: usize>(
         &mut self,
@@ -311,14 +311,8 @@ impl<T: Scalar, L: StaticLayers<T, IN, OUT>, const IN: usize, const OUT: usize, 
         let (output, delta) = L::output(&mut self.tape);
         let (output, target) = (output.as_flattened(), target.as_flattened());
         // A NaN would pass silently into the loss (Ok(NaN)) and every gradient.
-        // (The error is built out of line, straight into the return value:
-        // a `Result` temporary here would deepen every step's stack.)
-        let target_bad = crate::first_non_finite(target).map(|(index, value)| ("loss target row ", index, W, value));
-        if let Some((what, index, width, value)) = target_bad.or_else(|| {
-            crate::first_non_finite(output).map(|(index, value)| ("network output row ", index, OUT, value))
-        }) {
-            return non_finite_row(what, index, width, value.as_f64());
-        }
+        crate::finite::check_finite_cells("loss target", target, W)?;
+        crate::finite::check_finite_cells("network output", output, OUT)?;
         loss.validate(output, target, OUT)?;
         let value = loss.value(output, target, OUT);
         loss.gradient(output, target, OUT, delta.as_flattened_mut());
@@ -354,16 +348,6 @@ impl<T: Scalar, L: StaticLayers<T, IN, OUT>, const IN: usize, const OUT: usize, 
         // keeps the forward pass; only the walk that writes drops it.
         crate::Optimizer::step(&mut StaticSgd::<T, 0>::with_lr(lr.as_f64())?, self)
     }
-}
-
-/// [`Error::NonFinite`] named `what` and the row (of `width` values) of the
-/// value at flat `index`, without `core::fmt` (a no-heap training step links
-/// no formatting); out of line, so that its name takes no room in the frame
-/// of every training step (the firmware's stack).
-#[cold]
-#[inline(never)]
-fn non_finite_row<R>(what: &str, index: usize, width: usize, value: f64) -> Result<R> {
-    Err(Error::NonFinite { what: crate::Name::numbered(what, index / width), index, value })
 }
 
 impl<T: Scalar, L: StaticLayers<T, IN, OUT>, const IN: usize, const OUT: usize, const B: usize> Parameters<T>

@@ -622,17 +622,10 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     }
 }
 
-/// `Ok` if every value of `matrix` is finite, else [`Error::NonFinite`] naming
-/// `what` and the first bad value's row and column (e.g. `loss target row 1 col 0`).
-pub(crate) fn check_finite_cells<T: Scalar>(what: &str, matrix: &Matrix<T>) -> Result<()> {
-    match crate::first_non_finite(matrix.as_slice()) {
-        Some((index, value)) => {
-            let (row, col) = (index / matrix.cols(), index % matrix.cols());
-            let what = crate::Name::format(format_args!("{what} row {row} col {col}"));
-            Err(Error::NonFinite { what, index, value: value.as_f64() })
-        }
-        None => Ok(()),
-    }
+/// `Ok` if every cell of `matrix` is finite, else [`Error::NonFinite`] naming
+/// the first bad one `{what} row {r} col {c}`.
+pub(crate) fn check_finite_cells<T: Scalar>(what: &'static str, matrix: &Matrix<T>) -> Result<()> {
+    crate::finite::check_finite_cells(what, matrix.as_slice(), matrix.cols())
 }
 
 impl<T: Scalar, L: Layers<T>> Parameters<T> for Mlp<T, L> {

@@ -162,11 +162,11 @@ impl AdamConfig {
         check_range("beta2", beta2, (0.0..1.0).contains(&beta2), "a value in [0, 1)")?;
         // The largest step size, the first step's (bias correction 1 - beta1).
         let first_step = lr / (1.0 - beta1);
-        let ok = first_step.is_finite() && T::from_f64(first_step).is_finite();
+        let ok = crate::finite::is_finite_in::<T>(first_step);
         check_range("lr", lr, ok, "lr / (1 - beta1), the first step's size, finite in the parameters' type")?;
         if decoupled_weight_decay {
             let shrink = 1.0 - lr * weight_decay;
-            let ok = shrink.is_finite() && T::from_f64(shrink).is_finite();
+            let ok = crate::finite::is_finite_in::<T>(shrink);
             check_range("weight_decay", weight_decay, ok, "lr · weight_decay finite in the parameters' type")?;
         }
         Ok(self)
