@@ -118,8 +118,21 @@ fn assert_accumulates<T: Scalar, L: Layers<T>>(
     for (a, b) in once.iter().zip(&twice) {
         prop_assert_eq!(*a + *a, *b);
     }
+    // A third pass, with every scratch buffer already used once: it must add
+    // the same gradients again (in the same order of additions).
+    net.forward(x);
+    net.try_backward_loss(&HalfMse, y).unwrap();
+    let thrice = net.gradients_to_vec();
+    for (a, c) in once.iter().zip(&thrice) {
+        prop_assert_eq!((*a + *a) + *a, *c);
+    }
     net.zero_grad();
     prop_assert!(net.gradients_to_vec().iter().all(|g| *g == T::zero()));
+    // After zero_grad, with the scratch reused: one pass is one pass again.
+    net.forward(x);
+    net.try_backward_loss(&HalfMse, y).unwrap();
+    prop_assert_eq!(net.gradients_to_vec(), once);
+    net.zero_grad();
     Ok(())
 }
 

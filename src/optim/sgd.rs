@@ -321,3 +321,57 @@ mod state {
         }
     }
 }
+
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    use super::*;
+
+    /// `f(x) = x₀² + 4x₁²` with its parameters and gradient in place.
+    struct Quadratic {
+        x: [f64; 2],
+        grad: [f64; 2],
+    }
+
+    impl Parameters<f64> for Quadratic {
+        fn visit_parameters(&mut self, f: &mut dyn FnMut(&mut [f64], &[f64])) {
+            f(&mut self.x, &self.grad);
+        }
+    }
+
+    /// `torch.optim.SGD`'s update written out (its docs' pseudo-code):
+    /// `g = ∇ + λ·p`; `b = g` on the first step, then `b = μ·b + (1 − τ)·g`;
+    /// Nesterov `g = g + μ·b`, else `g = b`; `p = p − γ·g`. Dampening has no
+    /// PyTorch fixture, so this transcription is its reference.
+    #[test]
+    fn trajectories_match_a_direct_transcription_of_torchs_update() {
+        let configs = [
+            SgdConfig { lr: 0.05, momentum: 0.9, dampening: 0.3, weight_decay: 0.01, nesterov: false },
+            SgdConfig { lr: 0.05, momentum: 0.9, dampening: 0.0, weight_decay: 0.01, nesterov: true },
+            SgdConfig { lr: 0.05, momentum: 0.0, dampening: 0.5, weight_decay: 0.0, nesterov: false },
+        ];
+        for config in configs {
+            let mut q = Quadratic { x: [1.0, -2.0], grad: [0.0; 2] };
+            let mut sgd = Sgd::new(config).unwrap();
+            let (mut buf, mut x) = ([0.0f64; 2], [1.0f64, -2.0]);
+            for t in 1..=30 {
+                q.grad = [2.0 * q.x[0], 8.0 * q.x[1]];
+                sgd.step(&mut q).unwrap();
+                for i in 0..2 {
+                    let mut g = [2.0 * x[0], 8.0 * x[1]][i] + config.weight_decay * x[i];
+                    if config.momentum != 0.0 {
+                        buf[i] = if t == 1 { g } else { config.momentum * buf[i] + (1.0 - config.dampening) * g };
+                        g = if config.nesterov { g + config.momentum * buf[i] } else { buf[i] };
+                    }
+                    x[i] -= config.lr * g;
+                }
+                for i in 0..2 {
+                    assert!(
+                        (q.x[i] - x[i]).abs() < 1e-12 * (1.0 + x[i].abs()),
+                        "{config:?} step {t}: {:?} vs {x:?}",
+                        q.x
+                    );
+                }
+            }
+        }
+    }
+}
