@@ -76,6 +76,10 @@ proptest! {
         prop_assert!(fd_error(&BceWithLogits, &logits, &labels, width) < 1e-6);
         let soft_targets = softmax_rows(&values(rows, width, -3.0, 3.0, &mut rng), width);
         prop_assert!(fd_error(&CrossEntropy, &logits, &soft_targets, width) < 1e-6);
+        // Targets whose rows do not sum to 1 (PyTorch takes them as they are):
+        // the gradient's softmax term scales with the row's total.
+        let unnormalised = values(rows, width, 0.0, 1.0, &mut rng);
+        prop_assert!(fd_error(&CrossEntropy, &logits, &unnormalised, width) < 1e-6);
         let classes: Vec<f64> = (0..rows).map(|_| rng.below(width as u64) as f64).collect();
         prop_assert!(fd_error(&CrossEntropyIndex, &logits, &classes, width) < 1e-6);
         // Class indices are one-hot probabilities.

@@ -71,6 +71,8 @@ fn compare(set: &str, case: &str) -> (Dtype, Worst) {
         assert_eq!(mine.shape(), theirs.shape(), "{case}: {}", theirs.name());
         assert_eq!(mine.dtype(), theirs.dtype(), "{case}: {}", theirs.name());
         let (a, b) = (mine.to_f64_vec(), theirs.to_f64_vec());
+        // A NaN of ours would vanish in the `f64::max` fold below.
+        assert!(a.iter().all(|v| v.is_finite()), "{case}: {} holds a NaN or infinity", theirs.name());
         let scale = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let error = a
             .iter()

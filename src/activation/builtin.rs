@@ -552,7 +552,15 @@ mod tests {
     #[test]
     fn derivatives_match_finite_differences() {
         let points: alloc::vec::Vec<f64> = (-40..=40).map(|i| f64::from(i) * 0.137 + 0.01).collect();
-        for act in Act::ALL {
+        // The defaults, and parameters away from them (a derivative that
+        // ignored its parameter would pass with the defaults alone).
+        let others = [
+            Act::LeakyRelu(LeakyRelu::new(0.2)),
+            Act::Elu(Elu::new(0.7)),
+            Act::Softplus(Softplus::new(2.0, 10.0)),
+            Act::Softplus(Softplus::new(0.5, 20.0)),
+        ];
+        for act in Act::ALL.into_iter().chain(others) {
             let report = crate::gradcheck::check_activation(&act, &points);
             assert!(report.max_relative_error < 1e-7, "{act}: {report:?}");
         }

@@ -17,7 +17,7 @@
 //!
 //! A layer with 8 outputs cannot feed a layer with 5 inputs:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0277
 //! use tinymlp::{Linear, Mlp, Rng, Tanh};
 //!
 //! let mut rng = Rng::new(0);
@@ -37,7 +37,7 @@ use crate::{Activation, Dense, Error, Identity, Init, LayerInit, Result, Rng, Sc
 ///
 /// A width of zero does not compile:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0080
 /// use tinymlp::{Linear, Rng, Tanh};
 ///
 /// let layer = Linear::<f64, 0, 3, Tanh>::new(&mut Rng::new(0));

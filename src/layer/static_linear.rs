@@ -21,11 +21,20 @@
 //!
 //! Widths must chain, as for [`Linear`](crate::Linear):
 //!
-//! ```compile_fail
+//! ```compile_fail,E0599
 //! use tinymlp::{Predict, StaticLinear, Tanh};
 //! let net = (StaticLinear::<f32, 2, 3, Tanh>::new([[0.0; 2]; 3], [0.0; 3], Tanh),
 //!            StaticLinear::<f32, 4, 1, Tanh>::new([[0.0; 4]; 1], [0.0; 1], Tanh));
-//! let _ = net.try_predict(&[1.0, 2.0]);
+//! let [_y] = net.predict(&[1.0, 2.0]);
+//! ```
+//!
+//! (With the second layer's input width 3, the same code compiles:)
+//!
+//! ```
+//! use tinymlp::{Predict, StaticLinear, Tanh};
+//! let net = (StaticLinear::<f32, 2, 3, Tanh>::new([[0.0; 2]; 3], [0.0; 3], Tanh),
+//!            StaticLinear::<f32, 3, 1, Tanh>::new([[0.0; 3]; 1], [0.0; 1], Tanh));
+//! let [_y] = net.predict(&[1.0, 2.0]);
 //! ```
 
 use crate::{Activation, Scalar};
@@ -63,7 +72,7 @@ impl<T: Scalar, const IN: usize, const OUT: usize, A: Activation<T>> StaticLinea
     ///
     /// A width of zero does not compile:
     ///
-    /// ```compile_fail
+    /// ```compile_fail,E0080
     /// use tinymlp::{StaticLinear, Tanh};
     ///
     /// let layer = StaticLinear::<f32, 3, 0, Tanh>::new([], [], Tanh);
