@@ -17,7 +17,9 @@ use crate::{Error, Name, Result, Scalar};
 /// with its flat index: the one check of a loss's target and of a network's
 /// output, for `Mlp` and `StaticMlp`. The error is made out of line, straight
 /// into the return value, so that a no-heap training step's frame (the
-/// firmware's stack) holds no name and links no formatting.
+/// firmware's stack) holds no name and links no formatting; and the check
+/// itself is not inlined, which at opt-level 3 would widen that frame.
+#[inline(never)]
 pub(crate) fn check_finite_cells<T: Scalar>(what: &'static str, values: &[T], width: usize) -> Result<()> {
     match first_non_finite(values) {
         Some((index, value)) => non_finite_cell(what, index, width, value.as_f64()),
