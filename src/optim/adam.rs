@@ -391,16 +391,7 @@ mod tests {
     use alloc::string::ToString;
     use alloc::vec::Vec;
 
-    struct Quadratic {
-        x: [f64; 2],
-        grad: [f64; 2],
-    }
-
-    impl Parameters<f64> for Quadratic {
-        fn visit_parameters(&mut self, f: &mut dyn FnMut(&mut [f64], &[f64])) {
-            f(&mut self.x, &self.grad);
-        }
-    }
+    use crate::optim::Quadratic;
 
     /// The update loop, compiled for every vector width this CPU has, gives
     /// the bits of a direct transcription of PyTorch's formulas (with the

@@ -263,6 +263,20 @@ pub(crate) fn check_gradients<T: Scalar, P: Parameters<T> + ?Sized>(params: &mut
     }
 }
 
+/// A few parameters and their gradient, as the optimizers' unit tests step them.
+#[cfg(test)]
+pub(crate) struct Quadratic<const N: usize> {
+    pub(crate) x: [f64; N],
+    pub(crate) grad: [f64; N],
+}
+
+#[cfg(test)]
+impl<const N: usize> Parameters<f64> for Quadratic<N> {
+    fn visit_parameters(&mut self, f: &mut dyn FnMut(&mut [f64], &[f64])) {
+        f(&mut self.x, &self.grad);
+    }
+}
+
 /// `torch.lerp(start, end, weight)` exactly as PyTorch's CPU kernel computes
 /// it (two formulas, for accuracy on either side of 0.5). Adam picks the
 /// formula once per step (see `adam.rs`); RMSprop (`alloc`) uses this.

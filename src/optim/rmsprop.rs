@@ -184,16 +184,7 @@ impl RmsPropConfig {
 mod tests {
     use super::*;
 
-    struct Quadratic {
-        x: [f64; 3],
-        grad: [f64; 3],
-    }
-
-    impl Parameters<f64> for Quadratic {
-        fn visit_parameters(&mut self, f: &mut dyn FnMut(&mut [f64], &[f64])) {
-            f(&mut self.x, &self.grad);
-        }
-    }
+    use crate::optim::Quadratic;
 
     /// A direct transcription of torch.optim.RMSprop's documented algorithm.
     fn transcription(config: RmsPropConfig, steps: usize) -> [f64; 3] {

@@ -326,17 +326,7 @@ mod state {
 mod tests {
     use super::*;
 
-    /// `f(x) = x₀² + 4x₁²` with its parameters and gradient in place.
-    struct Quadratic {
-        x: [f64; 2],
-        grad: [f64; 2],
-    }
-
-    impl Parameters<f64> for Quadratic {
-        fn visit_parameters(&mut self, f: &mut dyn FnMut(&mut [f64], &[f64])) {
-            f(&mut self.x, &self.grad);
-        }
-    }
+    use crate::optim::Quadratic;
 
     /// `torch.optim.SGD`'s update written out (its docs' pseudo-code):
     /// `g = ∇ + λ·p`; `b = g` on the first step, then `b = μ·b + (1 − τ)·g`;
