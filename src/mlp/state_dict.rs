@@ -32,7 +32,10 @@ impl<T: Scalar, L: Layers<T>> Mlp<T, L> {
     /// `safetensors.torch.load_file` reads. Its `__metadata__` describes the
     /// network (format version, dtype, each layer's activation), so that
     /// [`DynMlp::from_described`] loads it with no other argument (its docs
-    /// list the keys).
+    /// list the keys). An activation built in code with parameters outside
+    /// the ranges [`Act::from_spec`](crate::Act::from_spec) accepts (e.g. a
+    /// `Softplus` with `beta` 0, or an f32-infinite `LeakyRelu` slope) is
+    /// written as it is, and `from_described` then refuses the file.
     #[must_use]
     pub fn to_safetensors(&self) -> Vec<u8> {
         self.to_safetensors_with(TensorNames::Layers, &[])
