@@ -4,8 +4,8 @@
 use alloc::vec::Vec;
 
 use super::{
-    Moments, Optimizer, Parameters, check_gradients, check_lr, check_range, check_value, for_each_tensor, lerp_large,
-    lerp_small,
+    Moments, Optimizer, Parameters, check_eps, check_gradients, check_lr, check_range, check_value, for_each_tensor,
+    lerp_large, lerp_small,
 };
 use crate::{Error, Result, Scalar};
 
@@ -152,12 +152,7 @@ impl AdamConfig {
         let AdamConfig { lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay } = self;
         check_lr::<T>(lr)?;
         check_value::<T>("weight_decay", weight_decay, weight_decay >= 0.0, "a finite value >= 0")?;
-        check_value::<T>(
-            "eps",
-            eps,
-            T::from_f64(eps) > T::zero(),
-            "a finite value > 0 (also in f32 for an f32 optimizer)",
-        )?;
+        check_eps::<T>(eps)?;
         check_range("beta1", beta1, (0.0..1.0).contains(&beta1), "a value in [0, 1)")?;
         check_range("beta2", beta2, (0.0..1.0).contains(&beta2), "a value in [0, 1)")?;
         // The largest step size, the first step's (bias correction 1 - beta1).

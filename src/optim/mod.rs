@@ -308,6 +308,12 @@ pub(crate) fn check_range(name: &'static str, value: f64, ok: bool, expected: &'
     if ok && !value.is_nan() { Ok(()) } else { Err(Error::InvalidHyperParameter { name, value, expected }) }
 }
 
+/// The `eps` of Adam and RMSprop: above 0 in `T` (with 0 a zero gradient's
+/// update is 0/0), and finite.
+pub(crate) fn check_eps<T: Scalar>(eps: f64) -> Result<()> {
+    check_value::<T>("eps", eps, T::from_f64(eps) > T::zero(), "a finite value > 0 (also in f32 for an f32 optimizer)")
+}
+
 /// Checks a hyper-parameter that the step converts to `T`: `ok` (its range),
 /// finite, and still finite once converted (`1e39` is an f64 but infinite as
 /// an f32, which would turn every weight into NaN or an infinity).

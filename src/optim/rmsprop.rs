@@ -2,7 +2,7 @@
 
 use alloc::vec::Vec;
 
-use super::{Moments, Optimizer, Parameters, check_gradients, check_lr, check_value, lerp};
+use super::{Moments, Optimizer, Parameters, check_eps, check_gradients, check_lr, check_value, lerp};
 use crate::{Result, Scalar};
 
 /// RMSprop's hyper-parameters; `Default` is PyTorch's default.
@@ -168,12 +168,7 @@ impl RmsPropConfig {
         let RmsPropConfig { lr, alpha, eps, weight_decay, momentum, .. } = self;
         check_lr::<T>(lr)?;
         check_value::<T>("alpha", alpha, (0.0..=1.0).contains(&alpha), "a value in [0, 1]")?;
-        check_value::<T>(
-            "eps",
-            eps,
-            T::from_f64(eps) > T::zero(),
-            "a finite value > 0 (also in f32 for an f32 optimizer)",
-        )?;
+        check_eps::<T>(eps)?;
         check_value::<T>("weight_decay", weight_decay, weight_decay >= 0.0, "a finite value >= 0")?;
         check_value::<T>("momentum", momentum, momentum >= 0.0, "a finite value >= 0")?;
         Ok(self)
